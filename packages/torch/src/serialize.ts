@@ -1,0 +1,76 @@
+// Saving and loading records of tensors (and numbers, strings, booleans, null,
+// arrays, nested objects) in libtorch's pickle format, the zip layout of
+// Python's torch.save: torch.load reads our files and we read torch.save's.
+// Writes are atomic (a temporary file, then a rename), so a crash never
+// leaves a half-written file behind.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { Handle, native } from './native.js';
+import { Tensor, wrap } from './tensor.js';
+
+export type Saveable = Tensor | number | string | boolean | null | Saveable[] | { [key: string]: Saveable };
+
+function toNative(value: Saveable): unknown {
+  if (value instanceof Tensor) return value.handle;
+  if (Array.isArray(value)) return value.map(toNative);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toNative(v);
+    return out;
+  }
+  return value;
+}
+
+function fromNative(value: unknown): Saveable {
+  if (Array.isArray(value)) return value.map(fromNative);
+  if (value !== null && typeof value === 'object') {
+    if (Object.getPrototypeOf(value) === null) return wrap(value as Handle);
+    const out: Record<string, Saveable> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = fromNative(v);
+    return out;
+  }
+  return value as Saveable;
+}
+
+/** The record as bytes in torch.save's format. */
+export function serialize(value: Saveable): Buffer {
+  return native.pickleSave(toNative(value));
+}
+
+/** A record from torch.save-format bytes; a truncated or foreign file is refused with an Error. */
+export function deserialize(bytes: Uint8Array, source = 'the data'): Saveable {
+  try {
+    return fromNative(native.pickleLoad(bytes));
+  } catch (e) {
+    throw new Error(`${source} is not a readable torch.save file (truncated, corrupt or another format): ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Writes the record to `path` atomically. */
+export function save(value: Saveable, path: string): void {
+  const bytes = serialize(value);
+  const temporary = `${path}.tmp-${process.pid}`;
+  try {
+    const fd = openSync(temporary, 'w');
+    try {
+      writeSync(fd, bytes);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, path);
+  } catch (e) {
+    rmSync(temporary, { force: true });
+    throw e;
+  }
+}
+
+/** Reads a record written by `save` or by Python's torch.save. */
+export function load(path: string): Saveable {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new Error(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  return deserialize(bytes, path);
+}
