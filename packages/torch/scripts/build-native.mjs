@@ -61,7 +61,10 @@ if (!gyp) {
 }
 console.log(`@lot/torch: building the native addon against libtorch from ${libtorch.source}`);
 const jobs = String(Math.max(1, Number(process.env.JOBS) || 2));
-const args = [gyp, 'rebuild', '--release', '-j', jobs];
+// Same libtorch as the last build: recompile only what changed (make), else start clean.
+const sameLibtorch = existsSync(stamp) && readFileSync(stamp, 'utf8') === JSON.stringify(libtorch)
+  && existsSync(join(packageDir, 'build', 'Makefile'));
+const args = [gyp, sameLibtorch ? 'build' : 'rebuild', '--release', '-j', jobs];
 // Build against the headers of the running Node when they are installed
 // beside it (as on our machines), so node-gyp needs no download.
 const nodeDir = process.env.npm_config_nodedir ?? join(dirname(process.execPath), '..');
