@@ -63,7 +63,8 @@ console.log(`@lot/torch: building the native addon against libtorch from ${libto
 const jobs = String(Math.max(1, Number(process.env.JOBS) || 2));
 // Same libtorch as the last build: recompile only what changed (make), else start clean.
 const sameLibtorch = existsSync(stamp) && readFileSync(stamp, 'utf8') === JSON.stringify(libtorch)
-  && existsSync(join(packageDir, 'build', 'Makefile'));
+  && existsSync(join(packageDir, 'build', 'Makefile'))
+  && statSync(join(packageDir, 'build', 'Makefile')).mtimeMs > statSync(join(packageDir, 'binding.gyp')).mtimeMs;
 const args = [gyp, sameLibtorch ? 'build' : 'rebuild', '--release', '-j', jobs];
 // Build against the headers of the running Node when they are installed
 // beside it (as on our machines), so node-gyp needs no download.
