@@ -17,3 +17,4 @@ export type { Saveable } from './serialize.js';
 export { ops, callOperator } from './dispatch.js';
 export { schemaOf, listOperators } from './op-registry.js';
 export * as nn from './nn/index.js';
+export * as data from './data/index.js';
