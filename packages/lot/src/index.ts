@@ -1,1 +1,1 @@
-export {};
+export * from './lot/index.js';

@@ -1,0 +1,85 @@
+// Helpers for the LoT library tests: a tiny model, a plain SGD that records the
+// gradients it applied, a classification task, and seeded batches.
+import * as torch from '@lot/torch';
+import type { Tensor } from '@lot/torch';
+import type { LotOptimizer, LotTask } from '../src/lot/index.js';
+
+const F = torch.nn.functional;
+
+/** A two-layer perceptron in float64 (to compare numbers tightly). */
+export class Mlp extends torch.nn.Module {
+  declare w1: Tensor; declare b1: Tensor; declare w2: Tensor; declare b2: Tensor;
+  constructor(seed: number, inFeatures = 4, hidden = 5, classes = 3) {
+    super();
+    torch.manualSeed(seed);
+    this.registerParameter('w1', torch.randn([hidden, inFeatures], { dtype: 'float64' }).mul(0.5));
+    this.registerParameter('b1', torch.randn([hidden], { dtype: 'float64' }).mul(0.1));
+    this.registerParameter('w2', torch.randn([classes, hidden], { dtype: 'float64' }).mul(0.5));
+    this.registerParameter('b2', torch.zeros([classes], { dtype: 'float64' }));
+  }
+  forward(x: Tensor): Tensor {
+    return F.linear(F.linear(x, this.w1, this.b1).tanh(), this.w2, this.b2);
+  }
+}
+
+/** Plain SGD; remembers a copy of the gradients of its last step (by parameter index). */
+export class RecordingSgd implements LotOptimizer {
+  lastGrads: (Tensor | null)[] = [];
+  steps = 0;
+  constructor(readonly params: Tensor[], readonly lr = 0.1) {}
+  zeroGrad(): void { for (const p of this.params) p.grad = null; }
+  step(): void {
+    torch.dispose(this.lastGrads);
+    this.lastGrads = this.params.map((p) => {
+      const g = p.grad;
+      if (!g) return null;
+      const c = torch.keep(g.clone());
+      g.dispose();
+      return c;
+    });
+    torch.noGrad(() => {
+      this.params.forEach((p, i) => { const g = this.lastGrads[i]; if (g) p.sub_(g, this.lr); });
+    });
+    this.steps += 1;
+  }
+}
+
+export interface XYBatch { x: Tensor; y: Tensor; id: number }
+
+export const mlpTask: LotTask<XYBatch> & { calls: { model: torch.nn.Module; batch: number; grad: boolean; training: boolean }[] } = {
+  calls: [],
+  logits(model, batch) {
+    this.calls.push({ model, batch: batch.id, grad: torch.isGradEnabled(), training: model.training });
+    return model.forward(batch.x);
+  },
+  taskLoss: (logits, batch) => F.crossEntropy(logits, batch.y),
+  batchSize: (batch) => batch.x.shape[0],
+  correct: (logits, batch) => torch.tidy(() => logits.argmax(1).eq(batch.y).sum().item()),
+};
+
+/** Seeded batches kept alive until disposed by the test; `id` tells them apart. */
+export function makeBatches(count: number, seed: number, rows = 6, inFeatures = 4, classes = 3): XYBatch[] {
+  torch.manualSeed(seed);
+  return Array.from({ length: count }, (_, id) => torch.keep({
+    x: torch.randn([rows, inFeatures], { dtype: 'float64' }),
+    y: torch.randint(0, classes, [rows]),
+    id,
+  }));
+}
+
+/** A sequential cursor over `batches` that wraps around and counts the calls. */
+export function cursor(batches: XYBatch[], start = 0): { next: () => XYBatch; served: number[] } {
+  let i = start;
+  const served: number[] = [];
+  return {
+    served,
+    next: () => {
+      const b = batches[i % batches.length];
+      served.push(b.id);
+      i += 1;
+      return b;
+    },
+  };
+}
+
+export const paramValues = (m: torch.nn.Module): number[][] => m.parameters().map((p) => Array.from(p.data() as Float64Array));
