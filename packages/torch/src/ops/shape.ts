@@ -140,11 +140,11 @@ export function index(a: Tensor, ...specs: IndexSpec[]): Tensor {
   const advanced: (Tensor | null)[] = [];
   let dim = 0;
   const step = (next: Tensor) => { made.push(next); current = next; };
-  for (const spec of specs) {
+  for (const [source, spec] of specs.entries()) {
     if (spec instanceof Tensor) { advanced[dim] = spec; dim++; continue; }
     if (typeof spec === 'number') {
       const size = current.shape[dim];
-      if (spec >= size || spec < -size) throw new RangeError(`index ${spec} is out of bounds for dimension ${dim} with size ${size}`);
+      if (spec >= size || spec < -size) throw new RangeError(`index ${spec} is out of bounds for dimension ${source} with size ${size}`);
       step(select(current, dim, spec));
       continue;
     }
