@@ -1,0 +1,108 @@
+// The `lot` command: dispatch, and the top-level error policy. A mistake the user
+// can fix (bad flag, impossible value, unknown model, missing data) prints ONE line
+// saying what to do and exits with 2; anything else prints one line too (exit 1),
+// with the stack trace only when LOT_DEBUG=1.
+import { readFileSync } from 'node:fs';
+import { UsageError, EXIT, didYouMean } from './errors.js';
+import { formatHelp, parseArgs, type CommandSpec, type Parsed } from './options.js';
+import { DEMO, IMITABILITY, REPORT, RESUME, TOP_HELP, TRAIN_VISION } from './specs.js';
+
+export interface CliIO {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const defaultIO: CliIO = {
+  out: (t) => process.stdout.write(`${t}\n`),
+  err: (t) => process.stderr.write(`${t}\n`),
+};
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const COMMANDS = ['train', 'resume', 'imitability', 'report', 'demo', 'help'];
+
+function parse(argv: string[], spec: CommandSpec, io: CliIO): Parsed | null {
+  const parsed = parseArgs(argv, spec);
+  if (parsed.help) {
+    io.out(formatHelp(spec));
+    return null;
+  }
+  return parsed;
+}
+
+async function dispatch(argv: string[], io: CliIO): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    if (command === 'help' && rest.length > 0) return dispatch([...rest, '--help'], io);
+    io.out(TOP_HELP);
+    return EXIT.ok;
+  }
+  if (command === '--version' || command === '-v') {
+    io.out(version());
+    return EXIT.ok;
+  }
+  switch (command) {
+    case 'train': {
+      const [domain, ...options] = rest;
+      if (domain === undefined || domain === '--help' || domain === '-h') {
+        io.out(`Usage: lot train <domain> [options]\n\nDomains:\n  vision     image classification (fashion-mnist, cifar10, cifar100)\n\nRun \`lot train vision --help\` for the options.`);
+        return domain === undefined ? EXIT.usage : EXIT.ok;
+      }
+      if (domain !== 'vision') throw new UsageError(`unknown domain '${domain}' for \`lot train\`${didYouMean(domain, ['vision'])}; the available one is: vision`);
+      const parsed = parse(options, TRAIN_VISION, io);
+      if (!parsed) return EXIT.ok;
+      const { trainVisionCommand } = await import('./train.js');
+      return trainVisionCommand(parsed, io);
+    }
+    case 'resume': {
+      const parsed = parse(rest, RESUME, io);
+      if (!parsed) return EXIT.ok;
+      const { resumeCommand } = await import('./train.js');
+      return resumeCommand(parsed, io);
+    }
+    case 'imitability': {
+      const parsed = parse(rest, IMITABILITY, io);
+      if (!parsed) return EXIT.ok;
+      const { imitabilityCommand } = await import('./imitability.js');
+      return imitabilityCommand(parsed, io);
+    }
+    case 'report': {
+      const parsed = parse(rest, REPORT, io);
+      if (!parsed) return EXIT.ok;
+      const { reportCommand } = await import('./report.js');
+      return reportCommand(parsed, io);
+    }
+    case 'demo': {
+      const parsed = parse(rest, DEMO, io);
+      if (!parsed) return EXIT.ok;
+      const { demoCommand } = await import('./demo.js');
+      return demoCommand(parsed, io);
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'${didYouMean(command, COMMANDS)}; run \`lot --help\` for the commands`);
+  }
+}
+
+/** Runs the command; never throws. Returns the exit code. */
+export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`lot: ${e.message}`);
+      return EXIT.usage;
+    }
+    const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    io.err(`lot: error: ${message}`);
+    if (process.env.LOT_DEBUG) io.err(e instanceof Error ? (e.stack ?? '') : '');
+    else io.err('lot: (set LOT_DEBUG=1 to see where it happened)');
+    return EXIT.failure;
+  }
+}
