@@ -5,7 +5,7 @@
 import { isFloatingDType } from '../dtype.js';
 import { tensor } from '../ops/creation.js';
 import { div, sub } from '../ops/math.js';
-import { index, pad, to } from '../ops/shape.js';
+import { expand, gather, index, pad, to } from '../ops/shape.js';
 import { tidy } from '../scope.js';
 import { Tensor } from '../tensor.js';
 import {
@@ -152,17 +152,31 @@ function applyTensorTransform(x: Tensor, spec: TransformSpec, rng: Rng): Tensor 
   }
 }
 
-/** out[s, m.., y, c] = x[s, m.., rows[s, y], cols[s, c]]: one advanced-indexing gather over every dimension. */
+/**
+ * out[s, m.., y, c] = x[s, m.., rows[s, y], cols[s, c]], as two gathers with
+ * broadcast (stride-0) index tensors: rows first, then columns.
+ */
 function gatherImages(x: Tensor, rows: Int32Array, h: number, cols: Int32Array, w: number): Tensor {
   const shape = x.shape;
   const nd = shape.length;
   const n = shape[0];
   const long = (values: Int32Array, s: number[]) => to(tensor(values, { shape: s }), 'int64');
-  const at = (dim: number, size: number) => shape.map((_, i) => (i === dim ? size : 1));
-  const specs: Tensor[] = [long(Int32Array.from({ length: n }, (_, i) => i), at(0, n))];
-  for (let d = 1; d < nd - 2; ++d) specs.push(long(Int32Array.from({ length: shape[d] }, (_, i) => i), at(d, shape[d])));
-  const rowShape = shape.map((_, i) => (i === 0 ? n : i === nd - 2 ? h : 1));
-  const colShape = shape.map((_, i) => (i === 0 ? n : i === nd - 1 ? w : 1));
-  specs.push(long(rows, rowShape), long(cols, colShape));
-  return index(x, ...specs);
+  const at = (sizes: Record<number, number>) => shape.map((_, i) => sizes[i] ?? 1);
+  let y = x;
+  if (!isIdentity(rows, n, h, shape[nd - 2])) {
+    const rowIdx = expand(long(rows, at({ 0: n, [nd - 2]: h })), [...shape.slice(0, nd - 2), h, shape[nd - 1]]);
+    y = gather(y, nd - 2, rowIdx);
+  }
+  if (!isIdentity(cols, n, w, shape[nd - 1])) {
+    const colIdx = expand(long(cols, at({ 0: n, [nd - 1]: w })), [...shape.slice(0, nd - 2), h, w]);
+    y = gather(y, nd - 1, colIdx);
+  }
+  return y;
+}
+
+/** True when every sample's index list is 0..size-1 (nothing to gather). */
+function isIdentity(idx: Int32Array, n: number, len: number, size: number): boolean {
+  if (len !== size) return false;
+  for (let s = 0; s < n; ++s) for (let i = 0; i < len; ++i) if (idx[s * len + i] !== i) return false;
+  return true;
 }
