@@ -102,6 +102,8 @@ export const pad = (a: Tensor, padding: number[], mode: 'constant' | 'reflect' |
 export function to(a: Tensor, target: DType | string | { dtype?: DType; device?: string }): Tensor {
   const spec = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;
   const dtype = spec.dtype ? dtypeCode(spec.dtype) : native.dtype(a.handle);
+  // The bridge wraps even an unchanged result in a new handle, so compare here.
+  if (dtype === native.dtype(a.handle) && (!spec.device || spec.device === native.device(a.handle))) return a;
   const result = spec.device
     ? native.callOp(toDeviceOp(), a.handle, spec.device, dtype)
     : native.callOp(toDtypeOp(), a.handle, dtype);
