@@ -1,0 +1,113 @@
+// Harness shared by lstm_lm.mjs and transformer.mjs: a python3 PyTorch worker
+// driven over stdin/stdout, alternating timed rounds, medians and the ratio.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as torch from '../packages/torch/dist/src/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export function parseArgs(argv) {
+  const out = {};
+  for (let i = 0; i < argv.length; ++i) {
+    const a = argv[i];
+    if (a.startsWith('--')) {
+      const [k, v] = a.slice(2).split('=');
+      out[k] = v ?? (argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : 'true');
+    }
+  }
+  return out;
+}
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const now = () => Number(process.hrtime.bigint()) / 1e9;
+
+/** As torch.nn.utils.clip_grad_norm_ (foreach norms, clamped coefficient, no host sync). */
+export function clipGradNorm(params, maxNorm) {
+  torch.tidy(() => {
+    const grads = params.map((p) => p.grad).filter((g) => g);
+    const norms = torch.ops.aten._foreach_norm.Scalar(grads, 2);
+    const total = torch.ops.aten.linalg_vector_norm.default(torch.stack(norms), 2);
+    const coef = torch.clamp(torch.div(torch.add(total, 1e-6).reciprocal(), 1 / maxNorm), null, 1);
+    torch.ops.aten._foreach_mul_.Tensor(grads, coef);
+  });
+}
+
+/** p -= lr * grad for each parameter, without recording gradients. */
+export function sgdStep(params, lr) {
+  torch.noGrad(() => torch.tidy(() => {
+    for (const p of params) {
+      const g = p.grad;
+      if (g) p.add_(g, -lr);
+    }
+  }));
+}
+
+function startPython(script, args) {
+  const child = spawn('python3', [join(here, script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const waiting = [];
+  lines.on('line', (line) => {
+    const w = waiting.shift();
+    if (w) w.resolve(JSON.parse(line));
+  });
+  child.on('exit', (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`python3 ${script} exited with ${code}`));
+  });
+  const next = () => new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+  return {
+    ready: next(),
+    async run(n) { const p = next(); child.stdin.write(`run ${n}\n`); return (await p).times; },
+    quit() { child.stdin.end('quit\n'); },
+  };
+}
+
+/**
+ * Times `ours` (one training step, returns the loss) against the Python worker in
+ * alternating rounds, prints medians and ours/PyTorch throughput.
+ */
+export async function compare({ name, describe, unit, perStep, python, ours, threads, args, liveTensors }) {
+  const rounds = Number(args.rounds ?? 5);
+  const steps = Number(args.steps ?? 4);
+  const warmup = Number(args.warmup ?? 3);
+  const py = startPython(python[0], [...python.slice(1), '--warmup', String(warmup)]);
+  for (let i = 0; i < warmup; ++i) ours();
+  const info = await py.ready;
+  const live0 = liveTensors();
+  const oursTimes = [], pyTimes = [];
+  let lastLoss = NaN;
+  for (let r = 0; r < rounds; ++r) {
+    const runOurs = () => {
+      for (let i = 0; i < steps; ++i) {
+        const t0 = now();
+        lastLoss = ours();
+        oursTimes.push(now() - t0);
+      }
+    };
+    if (r % 2 === 0) { runOurs(); pyTimes.push(...await py.run(steps)); }
+    else { pyTimes.push(...await py.run(steps)); runOurs(); }
+  }
+  py.quit();
+  const live1 = liveTensors();
+  const mo = median(oursTimes), mp = median(pyTimes);
+  const result = {
+    bench: name, threads, torch: info.torch, steps: oursTimes.length,
+    ours_ms: +(mo * 1e3).toFixed(2), pytorch_ms: +(mp * 1e3).toFixed(2),
+    ours_throughput: +(perStep / mo).toFixed(1), pytorch_throughput: +(perStep / mp).toFixed(1), unit,
+    ratio: +(mp / mo).toFixed(3), live_tensor_growth: live1 - live0, loss: lastLoss,
+  };
+  if (args.json) console.log(JSON.stringify(result));
+  else {
+    console.log(describe);
+    console.log(`threads ${threads}, torch ${info.torch}, ${oursTimes.length} steps each (median)`);
+    console.log(`  ours    ${result.ours_ms.toFixed(1)} ms/step  ${result.ours_throughput} ${unit}`);
+    console.log(`  PyTorch ${result.pytorch_ms.toFixed(1)} ms/step  ${result.pytorch_throughput} ${unit}`);
+    console.log(`  ratio ours/PyTorch throughput: ${result.ratio.toFixed(3)}x${result.ratio >= 0.95 ? '' : '  (goal 0.95x)'}`);
+    if (result.live_tensor_growth !== 0) console.log(`  WARNING: live tensors grew by ${result.live_tensor_growth}`);
+  }
+  return result;
+}
