@@ -1,1 +1,3 @@
 export * from './lot/index.js';
+export * from './tasks/vision/models.js';
+export * from './tasks/vision/task.js';
