@@ -1,0 +1,158 @@
+// The `lot` command's parsing, help and error policy: every mistake is one line
+// on stderr saying what to do, exit code 2, never a stack trace.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../src/cli/main.js';
+import { parseArgs, formatHelp } from '../src/cli/options.js';
+import { TRAIN_VISION, IMITABILITY, RESUME, REPORT, DEMO } from '../src/cli/specs.js';
+import { trainOptionsFrom } from '../src/cli/train.js';
+import { resolveRuns, costRatio } from '../src/runs/config.js';
+import { lot, tempDir } from './cli-helpers.js';
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (t) => { out += `${t}\n`; }, err: (t) => { err += `${t}\n`; } });
+  return { code, out, err };
+}
+
+test('defaults are the reference recipe of LOT.md', () => {
+  const p = parseArgs([], TRAIN_VISION);
+  const o = trainOptionsFrom(p);
+  assert.equal(o.dataset, 'fashion-mnist');
+  assert.equal(o.teacher, 'preresnet20');
+  assert.deepEqual(o.students, ['preresnet20']);
+  assert.equal(o.alpha, 0.5);
+  assert.equal(o.n, 2);
+  assert.equal(o.tau, 1.5);
+  assert.equal(o.variant, 'kl_ce');
+  assert.equal(o.detach, true);
+  assert.equal(o.lr, 1.0);
+  assert.equal(o.momentum, 0.9);
+  assert.equal(o.nesterov, true);
+  assert.equal(o.weightDecay, 1e-4);
+  assert.equal(o.schedule, 'cosine');
+  assert.equal(o.batchSize, 256);
+  assert.equal(o.augment, true);
+  assert.deepEqual(o.seeds, [0]);
+  assert.deepEqual(o.methods, ['lot']);
+});
+
+test('flags in both forms, lists, ranges, negated booleans and --baseline', () => {
+  const p = parseArgs(['--alpha=0.25', '--n', '3', '--seeds', '0-2,7', '--no-augment', '--student', 'preresnet56', '--baseline', 'equal-compute', '--methods', 'lot,teacher-only'], TRAIN_VISION);
+  const o = trainOptionsFrom(p);
+  assert.equal(o.alpha, 0.25);
+  assert.equal(o.n, 3);
+  assert.deepEqual(o.seeds, [0, 1, 2, 7]);
+  assert.equal(o.augment, false);
+  assert.deepEqual(o.students, ['preresnet56']);
+  assert.deepEqual(new Set(o.methods), new Set(['lot', 'teacher-only', 'equal-compute']));
+  const configs = resolveRuns(o, [3]);
+  assert.equal(configs.length, 12);
+  const ec = configs.find((c) => c.method === 'equal-compute')!;
+  assert.equal(ec.alpha, 0);
+  assert.deepEqual(ec.students, []);
+  // LOT.md: LoT costs 3 + 3r + (N−1)(1 + 3r) per teacher step against teacher-only's 3.
+  assert.equal(costRatio(2, [1]), 10 / 3);
+  assert.equal(ec.epochs, Math.round(10 * costRatio(3, [3])));
+  assert.equal(configs.find((c) => c.method === 'teacher-only')!.epochs, 10);
+});
+
+test('--config FILE supplies options and flags win', () => {
+  const dir = tempDir('config');
+  const file = join(dir, 'c.json');
+  writeFileSync(file, JSON.stringify({ alpha: 1, 'batch-size': 32, epochs: 3, seeds: [4, 5] }));
+  const o = trainOptionsFrom(parseArgs(['--config', file, '--epochs', '7'], TRAIN_VISION));
+  assert.equal(o.alpha, 1);
+  assert.equal(o.batchSize, 32);
+  assert.equal(o.epochs, 7);
+  assert.deepEqual(o.seeds, [4, 5]);
+  writeFileSync(file, JSON.stringify({ alhpa: 1 }));
+  assert.throws(() => parseArgs(['--config', file], TRAIN_VISION), /sets 'alhpa'.*did you mean alpha/);
+  writeFileSync(file, JSON.stringify({ alpha: -2 }));
+  assert.throws(() => parseArgs(['--config', file], TRAIN_VISION), /--alpha must be >= 0/);
+});
+
+test('every help lists every option with its default', () => {
+  for (const spec of [TRAIN_VISION, IMITABILITY, RESUME, REPORT, DEMO]) {
+    const help = formatHelp(spec);
+    for (const o of spec.options) {
+      assert.ok(help.includes(`--${o.name}`), `${spec.usage}: --${o.name} missing from help`);
+      if (o.default !== undefined || o.defaultText !== undefined) {
+        const start = help.search(new RegExp(`^ {2}(?:-\\w, | {4})--${o.name}(?= |$)`, 'm'));
+        assert.ok(start >= 0, `${spec.usage}: no row for --${o.name}`);
+        const line = help.slice(start).split(/\n {2}(?:-\w, | {4})--/)[0]!;
+        assert.match(line.replace(/\s+/g, ' '), /\[default: [^\]]+\]/, `${spec.usage}: --${o.name} shows no default`);
+      }
+    }
+  }
+});
+
+test('help and version print and exit 0', async () => {
+  for (const argv of [['--help'], [], ['train', 'vision', '--help'], ['resume', '-h'], ['imitability', '--help'], ['report', '--help'], ['demo', '--help'], ['help', 'report']]) {
+    const r = await run(argv);
+    assert.equal(r.code, 0, argv.join(' '));
+    assert.match(r.out, /Usage: lot/);
+    assert.equal(r.err, '');
+  }
+  const train = await run(['train', 'vision', '--help']);
+  assert.match(train.out, /--alpha N +α.*\[default: 0\.5\]/);
+  assert.match(train.out, /--tau N[^\n]*\[default: 1\.5\]/);
+});
+
+test('mistakes give one line saying what to do and exit code 2', async () => {
+  const cases: [string[], RegExp][] = [
+    [['train', 'vision', '--alpha', '-0.5'], /--alpha must be >= 0, got -0\.5/],
+    [['train', 'vision', '--n', '0'], /--n must be >= 1, got 0/],
+    [['train', 'vision', '--n', '1.5'], /--n needs an integer, got '1\.5'/],
+    [['train', 'vision', '--tau', '0'], /--tau must be > 0/],
+    [['train', 'vision', '--alpha', 'lots'], /--alpha needs a number, got 'lots'/],
+    [['train', 'vision', '--teacher', 'resnet9000'], /--teacher must be one of .*preresnet20/],
+    [['train', 'vision', '--dataset', 'fashion_mnist'], /--dataset must be one of .*did you mean fashion-mnist/],
+    [['train', 'vision', '--epochs'], /--epochs needs an integer/],
+    [['train', 'vision', '--lerning-rate', '0.1'], /unknown option --lerning-rate .*lot train vision --help/],
+    [['train', 'vision', '--seeds', '1,1'], /lists a value twice/],
+    [['train', 'vision', '--methods', 'lot,distill'], /--methods must be one of/],
+    [['train', 'vision', 'extra'], /takes no argument 'extra'/],
+    [['train', 'vision', '--subset', '10', '--batch-size', '64'], /--batch-size 64 is larger than --subset 10/],
+    [['train', 'text'], /unknown domain 'text'/],
+    [['trian'], /unknown command 'trian' \(did you mean train\?\)/],
+    [['resume'], /needs RUN/],
+    [['resume', '/nonexistent/run'], /no run folder at \/nonexistent\/run/],
+    [['report', '/nonexistent/runs'], /no such folder/],
+    [['train', 'vision', '--config', '/nonexistent.json'], /cannot read the config file/],
+  ];
+  for (const [argv, pattern] of cases) {
+    const r = await run(argv);
+    assert.equal(r.code, 2, `${argv.join(' ')}: ${r.err}`);
+    const lines = r.err.trim().split('\n');
+    assert.equal(lines.length, 1, `${argv.join(' ')}: expected one line, got:\n${r.err}`);
+    assert.match(lines[0]!, /^lot: /);
+    assert.match(lines[0]!, pattern);
+    assert.doesNotMatch(r.err, /\n\s+at /);
+  }
+});
+
+test('missing data is one line with exit code 2', async () => {
+  const empty = tempDir('nodata');
+  const r = await run(['train', 'vision', '--data-dir', empty, '--no-download', '--teacher', 'smallcnn', '--runs-dir', join(empty, 'runs')]);
+  assert.equal(r.code, 2, r.err);
+  const lines = r.err.trim().split('\n');
+  assert.equal(lines.length, 1, r.err);
+  assert.match(lines[0]!, /^lot: cannot load fashion-mnist: .*(--data-dir|download)/);
+});
+
+test('the installed command: exit codes and no stack traces', () => {
+  const help = lot(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /train vision/);
+  const bad = lot(['train', 'vision', '--alpha', '-1']);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stdout, '');
+  assert.equal(bad.stderr, 'lot: --alpha must be >= 0, got -1\n');
+  const unknown = lot(['imitability', '--teacher', 'vgg']);
+  assert.equal(unknown.code, 2);
+  assert.doesNotMatch(unknown.stderr, /\n\s+at /);
+});
