@@ -4,6 +4,7 @@ import { empty, full, ones } from '../ops/creation.js';
 import { add, where } from '../ops/math.js';
 import * as F from '../ops/nn.js';
 import { callOperator } from '../dispatch.js';
+import { getRngState, setRngState } from '../runtime.js';
 import { tidy } from '../scope.js';
 import { Tensor } from '../tensor.js';
 import * as init from './init.js';
@@ -239,8 +240,16 @@ export class TransformerEncoderLayer extends Module {
   /** A new layer with the same configuration and a copy of this one's parameters (PyTorch's deepcopy). */
   clone(): TransformerEncoderLayer {
     const o = this.options;
-    const c = new TransformerEncoderLayer(this.dModel, this.nhead, { ...o, activation: o.activation instanceof Module ? undefined : o.activation });
     if (o.activation instanceof Module) throw new Error('TransformerEncoderLayer.clone: cannot copy a Module activation; pass a factory to TransformerEncoder');
+    // The copy's own initialization must not consume random numbers (PyTorch deep-copies).
+    const rng = getRngState();
+    let c: TransformerEncoderLayer;
+    try {
+      c = new TransformerEncoderLayer(this.dModel, this.nhead, o);
+    } finally {
+      setRngState(rng);
+      rng.dispose();
+    }
     c.loadStateDict(this.stateDict({ keepVars: true }));
     c.train(this.training);
     return c;
