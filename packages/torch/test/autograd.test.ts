@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as torch from '../src/index.js';
-import { assertClose, expectError } from './helpers.js';
+import { assertClose, expectError, useOneThread } from './helpers.js';
+
+useOneThread();
 
 const f64 = (v: number[]) => torch.tensor(v, { dtype: 'float64' });
 

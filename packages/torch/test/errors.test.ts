@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import * as torch from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { expectError } from './helpers.js';
+import { expectError, useOneThread } from './helpers.js';
+
+useOneThread();
 
 const long = (v: number[]) => torch.tensor(v, { dtype: 'int64' });
 

@@ -1,9 +1,9 @@
 // Autograd against central finite differences in float64, op by op (as torch.autograd.gradcheck).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import * as torch from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { assertClose, gradcheck, param } from './helpers.js';
+import { assertClose, gradcheck, param, useOneThread } from './helpers.js';
 
 const F = torch.nn.functional;
 const long = (values: number[] | number[][], shape?: number[]) => {
@@ -11,10 +11,8 @@ const long = (values: number[] | number[][], shape?: number[]) => {
   return shape ? t.reshape(shape) : t;
 };
 
-// Tiny float64 ops: one intra-op thread is faster than two and keeps timings steady.
-let threads = 0;
-before(() => { torch.manualSeed(1234); threads = torch.getNumThreads(); torch.setNumThreads(1); });
-after(() => torch.setNumThreads(threads));
+useOneThread();
+before(() => torch.manualSeed(1234));
 
 describe('gradcheck itself', () => {
   test('accepts a correct gradient and reports what it checked', () => {

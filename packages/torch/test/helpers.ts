@@ -1,6 +1,7 @@
 // Shared test helpers: numerical gradient checking (as torch.autograd.gradcheck),
 // closeness assertions, error assertions and fixture paths.
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../src/index.js';
 import type { Tensor } from '../src/index.js';
@@ -111,4 +112,15 @@ export function expectError(fn: () => unknown, ...patterns: RegExp[]): string {
   assert.ok(caught instanceof Error, `expected an Error, got ${caught === undefined ? 'no throw' : String(caught)}`);
   for (const p of patterns) assert.match(caught.message, p);
   return caught.message;
+}
+
+/**
+ * Runs this file's tests on one intra-op thread (restored afterwards). The tests'
+ * tensors are tiny, and on a loaded 2-core machine libtorch's spinning worker
+ * threads make small ops ten times slower than one thread does.
+ */
+export function useOneThread(): void {
+  let previous = 0;
+  before(() => { previous = torch.getNumThreads(); torch.setNumThreads(1); });
+  after(() => torch.setNumThreads(previous));
 }

@@ -1,17 +1,15 @@
 // Deterministic tensor lifetime: a training loop's memory stays flat, and the
 // scopes (tidy, DisposeScope with `using`, keep, dispose) free what they should.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as torch from '../src/index.js';
 import type { Tensor } from '../src/index.js';
+import { useOneThread } from './helpers.js';
 
 const F = torch.nn.functional;
 const live = () => torch.memoryStats().liveTensors;
 
-// Small ops: one intra-op thread is far faster than two on a loaded 2-core machine.
-let threads = 0;
-before(() => { threads = torch.getNumThreads(); torch.setNumThreads(1); });
-after(() => torch.setNumThreads(threads));
+useOneThread();
 
 describe('a 5,000-step training loop inside tidy', () => {
   test('keeps the live tensor count constant and resident memory flat', (t) => {

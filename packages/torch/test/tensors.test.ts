@@ -5,7 +5,9 @@ import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
 import * as torch from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { assertClose } from './helpers.js';
+import { assertClose, useOneThread } from './helpers.js';
+
+useOneThread();
 
 const long = (v: number[] | number[][]) => torch.tensor(v, { dtype: 'int64' });
 const range = (n: number, shape: number[]) => torch.arange(n, undefined, 1, { dtype: 'float32' }).reshape(shape);
