@@ -17,4 +17,7 @@ export type { Saveable } from './serialize.js';
 export { ops, callOperator } from './dispatch.js';
 export { schemaOf, listOperators } from './op-registry.js';
 export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
+export type { CheckpointParts, CheckpointTargets, StateDictModule } from './checkpoint.js';
 export * as data from './data/index.js';

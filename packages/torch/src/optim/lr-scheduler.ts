@@ -1,0 +1,479 @@
+// Learning-rate schedules, as torch.optim.lr_scheduler: the same recursive
+// ("chainable") formulas, so the printed learning rates match PyTorch's.
+// Call step() after optimizer.step(), once per epoch or once per batch: the
+// schedule counts calls, whichever unit they stand for.
+import type { Saveable } from '../serialize.js';
+import type { BaseOptions, Optimizer, ParamGroup } from './optimizer.js';
+
+type AnyOptimizer = Optimizer<BaseOptions>;
+type LrGroup = ParamGroup<BaseOptions>;
+
+/** A scheduler's state as a record (PyTorch's keys), for checkpoints. */
+export type SchedulerStateDict = { [key: string]: Saveable };
+
+const bisectRight = (sorted: number[], x: number): number => {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (x < sorted[mid]) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+};
+/** Python's % (the result has the divisor's sign). */
+const pyMod = (a: number, b: number): number => ((a % b) + b) % b;
+
+export abstract class LRScheduler {
+  readonly optimizer: AnyOptimizer;
+  baseLrs: number[];
+  lastEpoch: number;
+  protected stepCount = 0;
+  protected isInitial = false;
+  protected lastLr: number[] = [];
+
+  /**
+   * Subclasses set their fields, then call `this.initialStep()`, which sets the
+   * optimizer's learning rates for epoch 0 (as PyTorch's constructor does).
+   */
+  protected constructor(optimizer: Optimizer<any>, lastEpoch = -1) {
+    this.optimizer = optimizer as AnyOptimizer;
+    const groups = this.groups;
+    if (lastEpoch === -1) {
+      for (const g of groups) if (g.initialLr === undefined) g.initialLr = g.lr;
+    } else {
+      groups.forEach((g, i) => {
+        if (g.initialLr === undefined) {
+          throw new Error(`param 'initialLr' is not specified in paramGroups[${i}] when resuming a scheduler with lastEpoch >= 0: load the optimizer's state first`);
+        }
+      });
+    }
+    this.baseLrs = groups.map((g) => g.initialLr as number);
+    this.lastEpoch = lastEpoch;
+  }
+
+  protected get groups(): LrGroup[] {
+    return this.optimizer.paramGroups;
+  }
+
+  protected currentLrs(): number[] {
+    return this.groups.map((g) => g.lr);
+  }
+
+  /** @internal Resets the step count and takes the first step (PyTorch's _initial_step). */
+  initialStep(): void {
+    this.stepCount = 0;
+    this.isInitial = true;
+    try {
+      this.step();
+    } finally {
+      this.isInitial = false;
+    }
+  }
+
+  /** The learning rates for the next epoch (the recursive form); used inside step(). */
+  protected abstract getLr(): number[];
+  /** The learning rates at lastEpoch in closed form, where the schedule has one. */
+  protected closedFormLr?(): number[];
+
+  /** Advances the schedule by one epoch (or one batch) and sets the optimizer's learning rates. */
+  step(): void {
+    this.stepCount += 1;
+    this.updateLr();
+  }
+
+  /** @internal Sets lastEpoch (+1, or to `epoch` using the closed form) and applies the learning rates. */
+  updateLr(epoch?: number): void {
+    let values: number[];
+    if (epoch === undefined) {
+      this.lastEpoch += 1;
+      values = this.getLr();
+    } else {
+      this.lastEpoch = epoch;
+      values = this.closedFormLr ? this.closedFormLr() : this.getLr();
+    }
+    const groups = this.groups;
+    if (values.length !== groups.length) throw new Error(`${this.constructor.name}: got ${values.length} learning rates for ${groups.length} parameter groups`);
+    groups.forEach((g, i) => { g.lr = values[i]; });
+    this.lastLr = this.currentLrs();
+  }
+
+  /** The learning rates set by the last step, one per parameter group. */
+  getLastLr(): number[] {
+    return [...this.lastLr];
+  }
+
+  /** Hyperparameters by PyTorch's attribute names; subclasses add theirs. */
+  protected hyperparameters(): SchedulerStateDict {
+    return {};
+  }
+
+  protected loadHyperparameters(_state: SchedulerStateDict): void {}
+
+  /** The state (PyTorch's attribute names), to save next to the optimizer's. */
+  stateDict(): SchedulerStateDict {
+    return {
+      base_lrs: [...this.baseLrs],
+      last_epoch: this.lastEpoch,
+      _step_count: this.stepCount,
+      _is_initial: false,
+      _get_lr_called_within_step: false,
+      _last_lr: [...this.lastLr],
+      ...this.hyperparameters(),
+    };
+  }
+
+  loadStateDict(state: SchedulerStateDict): void {
+    if (!state || typeof state !== 'object' || typeof state.last_epoch !== 'number') {
+      throw new Error(`${this.constructor.name}.loadStateDict(): not a scheduler state dict (no last_epoch)`);
+    }
+    if (Array.isArray(state.base_lrs)) this.baseLrs = (state.base_lrs as number[]).map(Number);
+    this.lastEpoch = state.last_epoch;
+    if (typeof state._step_count === 'number') this.stepCount = state._step_count;
+    if (Array.isArray(state._last_lr)) this.lastLr = (state._last_lr as number[]).map(Number);
+    this.loadHyperparameters(state);
+  }
+}
+
+const num = (state: SchedulerStateDict, key: string, fallback: number): number =>
+  typeof state[key] === 'number' ? (state[key] as number) : fallback;
+
+/** lr = base lr × lrLambda(epoch); one function, or one per parameter group. Functions are not saved. */
+export class LambdaLR extends LRScheduler {
+  readonly lrLambdas: ((epoch: number) => number)[];
+
+  constructor(optimizer: Optimizer<any>, lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[], lastEpoch = -1) {
+    super(optimizer, lastEpoch);
+    const n = this.groups.length;
+    if (Array.isArray(lrLambda)) {
+      if (lrLambda.length !== n) throw new Error(`Expected ${n} lr_lambdas, but got ${lrLambda.length}`);
+      this.lrLambdas = [...lrLambda];
+    } else this.lrLambdas = new Array(n).fill(lrLambda);
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    return this.baseLrs.map((base, i) => base * this.lrLambdas[i](this.lastEpoch));
+  }
+
+  protected override hyperparameters(): SchedulerStateDict {
+    return { lr_lambdas: this.lrLambdas.map(() => null) };
+  }
+}
+
+/** Multiplies the learning rate by gamma every stepSize epochs. */
+export class StepLR extends LRScheduler {
+  stepSize: number;
+  gamma: number;
+
+  constructor(optimizer: Optimizer<any>, stepSize: number, gamma = 0.1, lastEpoch = -1) {
+    super(optimizer, lastEpoch);
+    this.stepSize = stepSize;
+    this.gamma = gamma;
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0) return this.currentLrs();
+    return this.groups.map((g) => g.lr * this.gamma);
+  }
+
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((base) => base * this.gamma ** Math.floor(this.lastEpoch / this.stepSize));
+  }
+
+  protected override hyperparameters(): SchedulerStateDict {
+    return { step_size: this.stepSize, gamma: this.gamma };
+  }
+
+  protected override loadHyperparameters(s: SchedulerStateDict): void {
+    this.stepSize = num(s, 'step_size', this.stepSize);
+    this.gamma = num(s, 'gamma', this.gamma);
+  }
+}
+
+/** Multiplies the learning rate by gamma at each milestone (a milestone listed twice counts twice). */
+export class MultiStepLR extends LRScheduler {
+  milestones: Map<number, number>;
+  gamma: number;
+
+  constructor(optimizer: Optimizer<any>, milestones: number[], gamma = 0.1, lastEpoch = -1) {
+    super(optimizer, lastEpoch);
+    this.milestones = new Map();
+    for (const m of milestones) this.milestones.set(m, (this.milestones.get(m) ?? 0) + 1);
+    this.gamma = gamma;
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    const count = this.milestones.get(this.lastEpoch);
+    if (count === undefined) return this.currentLrs();
+    return this.groups.map((g) => g.lr * this.gamma ** count);
+  }
+
+  protected override closedFormLr(): number[] {
+    const sorted: number[] = [];
+    for (const [m, c] of [...this.milestones].sort((a, b) => a[0] - b[0])) for (let i = 0; i < c; ++i) sorted.push(m);
+    return this.baseLrs.map((base) => base * this.gamma ** bisectRight(sorted, this.lastEpoch));
+  }
+
+  protected override hyperparameters(): SchedulerStateDict {
+    const milestones: { [m: string]: Saveable } = {};
+    for (const [m, c] of this.milestones) milestones[String(m)] = c;
+    return { milestones, gamma: this.gamma };
+  }
+
+  protected override loadHyperparameters(s: SchedulerStateDict): void {
+    if (s.milestones && typeof s.milestones === 'object') {
+      this.milestones = new Map(Object.entries(s.milestones as Record<string, number>).map(([m, c]) => [Number(m), Number(c)]));
+    }
+    this.gamma = num(s, 'gamma', this.gamma);
+  }
+}
+
+/** Multiplies the learning rate by factor until totalIters epochs have passed. */
+export class ConstantLR extends LRScheduler {
+  factor: number;
+  totalIters: number;
+
+  constructor(optimizer: Optimizer<any>, factor = 1 / 3, totalIters = 5, lastEpoch = -1) {
+    if (factor > 1 || factor < 0) throw new RangeError('Constant multiplicative factor expected to be between 0 and 1.');
+    super(optimizer, lastEpoch);
+    this.factor = factor;
+    this.totalIters = totalIters;
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0) return this.groups.map((g) => g.lr * this.factor);
+    if (this.lastEpoch !== this.totalIters) return this.currentLrs();
+    return this.groups.map((g) => g.lr * (1.0 / this.factor));
+  }
+
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((base) => base * (this.factor + (this.lastEpoch >= this.totalIters ? 1 : 0) * (1 - this.factor)));
+  }
+
+  protected override hyperparameters(): SchedulerStateDict {
+    return { factor: this.factor, total_iters: this.totalIters };
+  }
+
+  protected override loadHyperparameters(s: SchedulerStateDict): void {
+    this.factor = num(s, 'factor', this.factor);
+    this.totalIters = num(s, 'total_iters', this.totalIters);
+  }
+}
+
+/** Linear warmup (or decay): the factor goes from startFactor to endFactor over totalIters epochs. */
+export class LinearLR extends LRScheduler {
+  startFactor: number;
+  endFactor: number;
+  totalIters: number;
+
+  constructor(optimizer: Optimizer<any>, options: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {}) {
+    const { startFactor = 1 / 3, endFactor = 1.0, totalIters = 5, lastEpoch = -1 } = options;
+    if (startFactor > 1 || startFactor <= 0) throw new RangeError('Starting multiplicative factor expected to be greater than 0 and less or equal to 1.');
+    if (endFactor > 1 || endFactor < 0) throw new RangeError('Ending multiplicative factor expected to be between 0 and 1.');
+    super(optimizer, lastEpoch);
+    this.startFactor = startFactor;
+    this.endFactor = endFactor;
+    this.totalIters = totalIters;
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0) return this.groups.map((g) => g.lr * this.startFactor);
+    if (this.isInitial || this.lastEpoch > this.totalIters) return this.currentLrs();
+    const delta = this.endFactor - this.startFactor;
+    return this.groups.map((g) => g.lr * (1.0 + delta / (this.totalIters * this.startFactor + (this.lastEpoch - 1) * delta)));
+  }
+
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((base) =>
+      base * (this.startFactor + ((this.endFactor - this.startFactor) * Math.min(this.totalIters, this.lastEpoch)) / this.totalIters));
+  }
+
+  protected override hyperparameters(): SchedulerStateDict {
+    return { start_factor: this.startFactor, end_factor: this.endFactor, total_iters: this.totalIters };
+  }
+
+  protected override loadHyperparameters(s: SchedulerStateDict): void {
+    this.startFactor = num(s, 'start_factor', this.startFactor);
+    this.endFactor = num(s, 'end_factor', this.endFactor);
+    this.totalIters = num(s, 'total_iters', this.totalIters);
+  }
+}
+
+/** Multiplies the learning rate by gamma every epoch. */
+export class ExponentialLR extends LRScheduler {
+  gamma: number;
+
+  constructor(optimizer: Optimizer<any>, gamma: number, lastEpoch = -1) {
+    super(optimizer, lastEpoch);
+    this.gamma = gamma;
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    if (this.isInitial) return this.currentLrs();
+    return this.groups.map((g) => g.lr * this.gamma);
+  }
+
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((base) => base * this.gamma ** this.lastEpoch);
+  }
+
+  protected override hyperparameters(): SchedulerStateDict {
+    return { gamma: this.gamma };
+  }
+
+  protected override loadHyperparameters(s: SchedulerStateDict): void {
+    this.gamma = num(s, 'gamma', this.gamma);
+  }
+}
+
+/**
+ * Cosine annealing from the base lr to etaMin over tMax epochs (and back up
+ * after, as PyTorch's recursive form does; use SequentialLR for restarts).
+ */
+export class CosineAnnealingLR extends LRScheduler {
+  tMax: number;
+  etaMin: number;
+
+  constructor(optimizer: Optimizer<any>, tMax: number, etaMin = 0, lastEpoch = -1) {
+    super(optimizer, lastEpoch);
+    this.tMax = tMax;
+    this.etaMin = etaMin;
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    const { tMax, etaMin, lastEpoch } = this;
+    if (this.isInitial) return this.currentLrs();
+    if (this.stepCount === 1 && lastEpoch > 0) {
+      return this.baseLrs.map((base) => etaMin + ((base - etaMin) * (1 + Math.cos((lastEpoch * Math.PI) / tMax))) / 2);
+    }
+    if (pyMod(lastEpoch - 1 - tMax, 2 * tMax) === 0) {
+      return this.groups.map((g, i) => g.lr + ((this.baseLrs[i] - etaMin) * (1 - Math.cos(Math.PI / tMax))) / 2);
+    }
+    return this.groups.map((g) =>
+      ((1 + Math.cos((Math.PI * lastEpoch) / tMax)) / (1 + Math.cos((Math.PI * (lastEpoch - 1)) / tMax))) * (g.lr - etaMin) + etaMin);
+  }
+
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((base) => this.etaMin + ((base - this.etaMin) * (1 + Math.cos((Math.PI * this.lastEpoch) / this.tMax))) / 2);
+  }
+
+  protected override hyperparameters(): SchedulerStateDict {
+    return { T_max: this.tMax, eta_min: this.etaMin };
+  }
+
+  protected override loadHyperparameters(s: SchedulerStateDict): void {
+    this.tMax = num(s, 'T_max', this.tMax);
+    this.etaMin = num(s, 'eta_min', this.etaMin);
+  }
+}
+
+/** Runs schedulers one after another, switching at the milestones (e.g. warmup, then cosine). */
+export class SequentialLR extends LRScheduler {
+  readonly schedulers: LRScheduler[];
+  milestones: number[];
+
+  constructor(optimizer: Optimizer<any>, schedulers: LRScheduler[], milestones: number[], lastEpoch = -1) {
+    if (schedulers.length < 1) throw new Error('SequentialLR expects at least one scheduler, but got no scheduler.');
+    schedulers.forEach((s, i) => {
+      if (s.optimizer !== (optimizer as unknown)) {
+        throw new Error(`SequentialLR expects all schedulers to belong to the same optimizer, but the scheduler at index ${i} has another one`);
+      }
+    });
+    if (milestones.length !== schedulers.length - 1) {
+      throw new Error(`SequentialLR expects one milestone fewer than schedulers, but got ${schedulers.length} schedulers and ${milestones.length} milestones`);
+    }
+    super(optimizer, -1);
+    this.schedulers = [...schedulers];
+    this.milestones = [...milestones];
+    this.lastEpoch = lastEpoch + 1;
+    for (const g of this.groups) g.lr = g.initialLr as number;
+    undoOneStep(this);
+    const idx = bisectRight(this.milestones, 0);
+    this.schedulers[idx].initialStep();
+    this.lastLr = this.schedulers[idx].getLastLr();
+  }
+
+  protected getLr(): number[] {
+    throw new Error('SequentialLR has no learning-rate formula of its own');
+  }
+
+  override step(): void {
+    this.lastEpoch += 1;
+    const idx = bisectRight(this.milestones, this.lastEpoch);
+    const scheduler = this.schedulers[idx];
+    if (idx > 0 && this.milestones[idx - 1] === this.lastEpoch) scheduler.updateLr(0);
+    else scheduler.step();
+    this.lastLr = scheduler.getLastLr();
+  }
+
+  override stateDict(): SchedulerStateDict {
+    return {
+      _milestones: [...this.milestones],
+      last_epoch: this.lastEpoch,
+      _last_lr: [...this.lastLr],
+      _schedulers: this.schedulers.map((s) => s.stateDict()),
+    };
+  }
+
+  override loadStateDict(state: SchedulerStateDict): void {
+    const subs = state?._schedulers;
+    if (!Array.isArray(subs) || subs.length !== this.schedulers.length || typeof state.last_epoch !== 'number') {
+      throw new Error(`SequentialLR.loadStateDict(): expected a state with ${this.schedulers.length} schedulers`);
+    }
+    this.lastEpoch = state.last_epoch;
+    if (Array.isArray(state._milestones)) this.milestones = (state._milestones as number[]).map(Number);
+    if (Array.isArray(state._last_lr)) this.lastLr = (state._last_lr as number[]).map(Number);
+    subs.forEach((s, i) => this.schedulers[i].loadStateDict(s as SchedulerStateDict));
+  }
+}
+
+/** Steps several schedulers together each time (their factors multiply). */
+export class ChainedScheduler extends LRScheduler {
+  readonly schedulers: LRScheduler[];
+
+  constructor(schedulers: LRScheduler[], optimizer?: Optimizer<any>) {
+    if (schedulers.length < 1) throw new Error('ChainedScheduler expects at least one scheduler to be chained, but got no scheduler.');
+    const opt = (optimizer ?? schedulers[0].optimizer) as AnyOptimizer;
+    schedulers.forEach((s, i) => {
+      if (s.optimizer !== opt) throw new Error(`ChainedScheduler expects all schedulers to belong to the same optimizer, but the scheduler at index ${i} has another one`);
+    });
+    super(opt, -1);
+    this.schedulers = [...schedulers];
+    this.lastLr = this.currentLrs();
+  }
+
+  protected getLr(): number[] {
+    throw new Error('ChainedScheduler has no learning-rate formula of its own');
+  }
+
+  override step(): void {
+    for (const s of this.schedulers) s.step();
+    this.lastLr = this.currentLrs();
+  }
+
+  override stateDict(): SchedulerStateDict {
+    return { _last_lr: [...this.lastLr], _schedulers: this.schedulers.map((s) => s.stateDict()) };
+  }
+
+  override loadStateDict(state: SchedulerStateDict): void {
+    const subs = state?._schedulers;
+    if (!Array.isArray(subs) || subs.length !== this.schedulers.length) {
+      throw new Error(`ChainedScheduler.loadStateDict(): expected a state with ${this.schedulers.length} schedulers`);
+    }
+    if (Array.isArray(state._last_lr)) this.lastLr = (state._last_lr as number[]).map(Number);
+    subs.forEach((s, i) => this.schedulers[i].loadStateDict(s as SchedulerStateDict));
+  }
+}
+
+/** PyTorch's recursive_undo: every leaf scheduler goes back one epoch. */
+function undoOneStep(s: LRScheduler): void {
+  if (s instanceof SequentialLR || s instanceof ChainedScheduler) for (const sub of s.schedulers) undoOneStep(sub);
+  else s.lastEpoch -= 1;
+}
