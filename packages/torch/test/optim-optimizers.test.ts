@@ -5,6 +5,9 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as torch from '../src/index.js';
 import { optim, Tensor } from '../src/index.js';
+import { useOneThread } from './helpers.js';
+
+useOneThread();
 
 type Nested = number[] | number[][];
 interface Case {
