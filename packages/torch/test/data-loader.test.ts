@@ -237,6 +237,19 @@ describe('worker prefetch gives the in-thread batches', () => {
     assert.deepEqual(run(mixed, { ...o2, prefetch: 1 }), run(mixed, o2));
   });
 
+  test('batches prepared ahead for the next epoch are dropped when setEpoch picks another one', () => {
+    const options = { batchSize: 64, shuffle: true, seed: 4, transform, prefetch: 4 };
+    const loader = new data.DataLoader(ds, options);
+    loaders.push(loader);
+    epochOf(loader); // its last batches start epoch 1 in the workers
+    loader.setEpoch(5);
+    const five = epochOf(loader);
+    const reference = new data.DataLoader(ds, { ...options, prefetch: 0 });
+    reference.setEpoch(5);
+    assert.deepEqual(five, epochOf(reference));
+    assert.deepEqual(epochOf(loader), epochOf(reference)); // epoch 6, itself prepared ahead
+  });
+
   test('a map function runs after the workers, on the main thread', () => {
     const options = { batchSize: 64, seed: 2, transform, map: (b: unknown) => { const [xb, yb] = b as Tensor[]; return { x: xb.mean([1, 2, 3]), y: yb }; } };
     assert.deepEqual(run(ds, { ...options, prefetch: 2 }, 1), run(ds, options, 1));

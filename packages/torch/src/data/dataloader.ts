@@ -94,6 +94,8 @@ export class DataLoader<B = unknown> implements Iterable<B> {
   private pool: WorkerPool | null = null;
   private source: ArraySource | null = null;
   private jobIds = 0;
+  /** Jobs already submitted for the next epoch, by the end of the previous one. */
+  private ahead: { epoch: number; jobs: Map<number, number>; submitted: number; order: Int32Array } | null = null;
 
   constructor(dataset: Dataset<unknown>, options: DataLoaderOptions<B> = {}) {
     if (!dataset || typeof dataset.get !== 'function') throw new TypeError('DataLoader: the dataset needs a length and a get(index) method');
@@ -158,6 +160,7 @@ export class DataLoader<B = unknown> implements Iterable<B> {
   close(): void {
     this.pool?.close();
     this.pool = null;
+    this.ahead = null;
   }
 
   [Symbol.dispose](): void {
@@ -170,13 +173,24 @@ export class DataLoader<B = unknown> implements Iterable<B> {
     const total = this.length;
     const usePool = this.prefetch > 0 && total > 0;
     if (usePool) this.startPool();
-    const jobs = new Map<number, number>(); // batch index -> job id
+    let jobs = new Map<number, number>(); // batch index -> job id
     let nextBatch = 0;
     let submitted = 0;
+    if (this.ahead) {
+      // The previous epoch started on this one's first batches; use them if this is the epoch they were for.
+      if (this.ahead.epoch === epoch && usePool) ({ jobs, submitted } = this.ahead);
+      else for (const id of this.ahead.jobs.values()) this.pool?.cancel(id);
+      this.ahead = null;
+    }
     let current: unknown = undefined;
     let finished = false;
 
-    const rowsOf = (b: number) => order.subarray(b * this.batchSize, Math.min(order.length, (b + 1) * this.batchSize));
+    const rowsOf = (b: number, o = order) => o.subarray(b * this.batchSize, Math.min(o.length, (b + 1) * this.batchSize));
+    const submit = (e: number, o: Int32Array, b: number): number => {
+      const id = ++this.jobIds;
+      this.pool!.submit(id, mapIndices(this.source!, rowsOf(b, o).slice()), seedFor(this.seed, STREAM_TRANSFORM, e, b));
+      return id;
+    };
     const release = () => {
       if (current !== undefined) disposeUnkept(current);
       current = undefined;
@@ -201,10 +215,14 @@ export class DataLoader<B = unknown> implements Iterable<B> {
         try {
           if (usePool) {
             const pool = this.pool!;
-            for (; submitted < total && submitted <= b + this.prefetch; ++submitted) {
-              const id = ++this.jobIds;
-              jobs.set(submitted, id);
-              pool.submit(id, mapIndices(this.source!, rowsOf(submitted).slice()), seedFor(this.seed, STREAM_TRANSFORM, epoch, submitted));
+            for (; submitted < total && submitted <= b + this.prefetch; ++submitted) jobs.set(submitted, submit(epoch, order, submitted));
+            // Near the end, keep the workers busy with the next epoch's first batches (its order is
+            // known: it depends only on the seed and the epoch number), unless another epoch began.
+            const beyond = b + this.prefetch - total + 1;
+            if (beyond > 0 && this.nextEpoch === epoch + 1) {
+              if (!this.ahead || this.ahead.epoch !== epoch + 1) this.ahead = { epoch: epoch + 1, jobs: new Map(), submitted: 0, order: this.order(epoch + 1) };
+              const a = this.ahead;
+              for (; a.submitted < Math.min(beyond, total); ++a.submitted) a.jobs.set(a.submitted, submit(a.epoch, a.order, a.submitted));
             }
             const id = jobs.get(b)!;
             jobs.delete(b);
