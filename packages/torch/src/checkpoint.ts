@@ -99,7 +99,7 @@ export function loadCheckpoint(path: string, targets: CheckpointTargets = {}): {
     try {
       record = load(path);
     } catch (e) {
-      throw new Error(`cannot load checkpoint: ${(e as Error).message}. Delete or move the file and start from scratch, or pass a file written by saveCheckpoint().`);
+      throw new Error(`cannot load checkpoint: ${(e as Error).message.replace(/\.+$/, '')}. Delete or move the file and start from scratch, or pass a file written by saveCheckpoint().`);
     }
     if (record === null || typeof record !== 'object' || Array.isArray(record) || record instanceof Tensor) {
       refuse(path, 'it is a torch.save file but holds no record');
