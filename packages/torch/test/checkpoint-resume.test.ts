@@ -157,6 +157,28 @@ describe('checkpoint with torch.nn modules', () => {
   });
 });
 
+describe('checkpoint memory and extra values', () => {
+  it('tensors in extra come back; save/load cycles keep live tensors flat', () => {
+    torch.manualSeed(3);
+    const r = setup(3);
+    train(r, 2);
+    const path = join(dir, 'cycle.ckpt');
+    const ema = torch.arange(0, 6).reshape([2, 3]);
+    torch.saveCheckpoint(path, { model: r.model, optimizers: [r.opt], schedulers: [r.sched], extra: { ema, history: [1, 2.5, 'x'], nested: { ok: true } } });
+    const extra = torch.loadCheckpoint(path, { model: r.model, optimizers: [r.opt], schedulers: [r.sched] });
+    assert.deepEqual((extra.ema as Tensor).tolist(), ema.tolist());
+    assert.deepEqual(extra.history, [1, 2.5, 'x']);
+    assert.deepEqual(extra.nested, { ok: true });
+    torch.dispose(extra);
+    const before = torch.memoryStats().liveTensors;
+    for (let i = 0; i < 30; ++i) {
+      torch.saveCheckpoint(path, { model: r.model, optimizers: [r.opt], schedulers: [r.sched], extra: { step: i } });
+      torch.loadCheckpoint(path, { model: r.model, optimizers: [r.opt], schedulers: [r.sched] });
+    }
+    assert.ok(torch.memoryStats().liveTensors <= before, `live tensors grew from ${before} to ${torch.memoryStats().liveTensors}`);
+  });
+});
+
 describe('bad checkpoints are refused', () => {
   const good = join(dir, 'good.ckpt');
   torch.manualSeed(0);
