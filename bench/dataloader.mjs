@@ -7,7 +7,9 @@
 // Goal: waiting < 5% of the wall time. Prints a table and one JSON line.
 //
 //   node bench/dataloader.mjs [--steps 30] [--n 60000] [--batch 128] [--prefetch 4]
-//                             [--workers 1] [--threads <libtorch threads>]
+//                             [--workers 1] [--threads <libtorch threads>] [--model resnet20|small]
+// --model small swaps in a one-conv network whose step is a few milliseconds: a
+// stand-in for a fast device, where data preparation is no longer hidden by compute.
 import * as torch from '../packages/torch/dist/src/index.js';
 import { parseArgs, now } from './common.mjs';
 
@@ -17,6 +19,7 @@ const n = Number(args.n ?? 60000);
 const batch = Number(args.batch ?? 128);
 const prefetch = Number(args.prefetch ?? 4);
 const workers = Number(args.workers ?? 1);
+const model = args.model ?? 'resnet20';
 if (args.threads) torch.setNumThreads(Number(args.threads));
 torch.manualSeed(0);
 const F = torch.nn.functional;
@@ -58,9 +61,15 @@ for (const [width, stride0] of [[16, 1], [32, 2], [64, 2]]) {
 const fcW = torch.randn([10, 64]).mul(Math.sqrt(1 / 64)).requiresGrad_();
 const fcB = torch.zeros([10]).requiresGrad_();
 params.push(fcW, fcB);
+
+const smallW = torch.randn([8, 1, 3, 3]).mul(Math.sqrt(2 / 9)).requiresGrad_();
+const smallFc = torch.randn([10, 8 * 14 * 14]).mul(Math.sqrt(1 / (8 * 14 * 14))).requiresGrad_();
+if (model === 'small') params.splice(0, params.length, smallW, smallFc);
+if (model !== 'small' && model !== 'resnet20') throw new Error(`--model must be resnet20 or small, got ${model}`);
 const momentum = params.map((p) => torch.zerosLike(p));
 
 function forward(x) {
+  if (model === 'small') return F.linear(F.maxPool2d(F.relu(F.conv2d(x, smallW, null, { padding: 1 })), 2).flatten(1), smallFc);
   let out = F.relu(bnF(F.conv2d(x, stem.conv, null, { padding: 1 }), stem.bn));
   for (const b of blocks) {
     let y = F.relu(bnF(F.conv2d(out, b.conv1, null, { stride: b.stride, padding: 1 }), b.bn1));
@@ -79,7 +88,7 @@ function trainStep(x, y) {
     torch.noGrad(() => {
       params.forEach((p, i) => {
         momentum[i].mul_(0.9).add_(p.grad);
-        p.add_(momentum[i], -0.05);
+        p.add_(momentum[i], model === "small" ? -0.002 : -0.05);
         p.grad = null;
       });
     });
@@ -121,7 +130,7 @@ const modes = [
   { name: `prefetch ${prefetch}, ${workers} worker${workers > 1 ? 's' : ''}`, options: { prefetch, numWorkers: workers } },
 ];
 const results = {};
-console.log(`ResNet-20-style CNN, ${n} synthetic 28x28x1 uint8 images, batch ${batch}, crop(pad 4)+flip+normalize, ${steps} steps, libtorch threads ${torch.getNumThreads()}`);
+console.log(`${model === 'small' ? 'one-conv CNN' : 'ResNet-20-style CNN'}, ${n} synthetic 28x28x1 uint8 images, batch ${batch}, crop(pad 4)+flip+normalize, ${steps} steps, libtorch threads ${torch.getNumThreads()}`);
 for (const m of modes) {
   const dataOnly = measure(m.options, Math.min(steps * 2, 100), false);
   const r = measure(m.options, steps);
@@ -140,4 +149,4 @@ for (const m of modes) {
 }
 const goal = results.workers.waitFraction < 0.05;
 console.log(`goal (< 5% waiting with prefetch): ${goal ? 'met' : 'NOT met'}; in-thread/worker waiting ratio ${(results.inThread.waitFraction / Math.max(results.workers.waitFraction, 1e-9)).toFixed(1)}x; loss ${lastLoss.toFixed(3)}`);
-console.log(JSON.stringify({ bench: 'dataloader', steps, batch, n, threads: torch.getNumThreads(), prefetch, workers, ...results, goalMet: goal }));
+console.log(JSON.stringify({ bench: 'dataloader', model, steps, batch, n, threads: torch.getNumThreads(), prefetch, workers, ...results, goalMet: goal }));

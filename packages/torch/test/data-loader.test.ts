@@ -283,7 +283,7 @@ describe('batch lifetime', () => {
       for (const _ of loader) { /* warm up */ }
       const before = live();
       for (let epoch = 0; epoch < 30; ++epoch) {
-        for (const [xb, yb] of loader as Iterable<Tensor[]>) torch.tidy(() => { xb.sum().add(yb.sum()); });
+        for (const [xb, yb] of loader) torch.tidy(() => { xb.sum().add(yb.sum()); });
       }
       assert.equal(live(), before);
       loader.close();

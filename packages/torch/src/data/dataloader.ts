@@ -10,6 +10,15 @@ import { STREAM_SHUFFLE, STREAM_TRANSFORM, fieldSeed, permutation, seedFor } fro
 import { Transform } from './transforms.js';
 import { WorkerPool } from './workers.js';
 
+/** The batch type defaultCollate makes from items of type T. */
+export type Collated<T> =
+  unknown extends T ? any
+  : T extends Tensor | number | boolean | bigint | ArrayBufferView ? Tensor
+  : T extends string | null | undefined ? T[]
+  : T extends readonly unknown[] ? { -readonly [K in keyof T]: Collated<T[K]> }
+  : T extends object ? { [K in keyof T]: Collated<T[K]> }
+  : unknown;
+
 /** Built-in transforms for the batch: one pipeline for the first field, or one per field key. */
 export type TransformOption = Transform | Record<string, Transform>;
 
@@ -78,8 +87,8 @@ const checkInt = (v: unknown, what: string, min: number): number => {
  * Call `close()` (or `using loader = ...`) to stop the worker threads; they never keep
  * the process alive, so a script that forgets still exits.
  */
-export class DataLoader<B = unknown> implements Iterable<B> {
-  readonly dataset: Dataset<unknown>;
+export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B> {
+  readonly dataset: Dataset<T>;
   readonly batchSize: number;
   readonly shuffle: boolean;
   readonly dropLast: boolean;
@@ -97,7 +106,7 @@ export class DataLoader<B = unknown> implements Iterable<B> {
   /** Jobs already submitted for the next epoch, by the end of the previous one. */
   private ahead: { epoch: number; jobs: Map<number, number>; submitted: number; order: Int32Array } | null = null;
 
-  constructor(dataset: Dataset<unknown>, options: DataLoaderOptions<B> = {}) {
+  constructor(dataset: Dataset<T>, options: DataLoaderOptions<B> = {}) {
     if (!dataset || typeof dataset.get !== 'function') throw new TypeError('DataLoader: the dataset needs a length and a get(index) method');
     checkInt(dataset.length, 'the dataset length', 0);
     this.dataset = dataset;
@@ -158,6 +167,7 @@ export class DataLoader<B = unknown> implements Iterable<B> {
 
   /** Stops the worker threads (a later epoch starts new ones). */
   close(): void {
+    if (this.pool) pools.unregister(this);
     this.pool?.close();
     this.pool = null;
     this.ahead = null;
@@ -299,8 +309,12 @@ export class DataLoader<B = unknown> implements Iterable<B> {
     });
     this.source = source;
     this.pool = new WorkerPool(Math.min(this.numWorkers, Math.max(1, this.length)), source.fields, plans, this.timeout);
+    pools.register(this, this.pool, this);
   }
 }
+
+/** A loader dropped without close() stops its workers when it is collected. */
+const pools = new FinalizationRegistry<WorkerPool>((pool) => pool.close());
 
 function disposeUnkept(value: unknown, seen = new Set<unknown>()): void {
   if (value === null || typeof value !== 'object' || seen.has(value)) return;

@@ -167,7 +167,9 @@ function dtypeOfArray(a: AnyTypedArray): ArrayDType {
  * (items are objects of tensors). Data in a SharedArrayBuffer is shared with
  * worker threads as is; other data is copied into shared memory once.
  */
-export class ArrayDataset implements Dataset<unknown>, ArrayBacked {
+// Items are arrays or objects of tensors depending on the constructor's argument; typed `any` for easy destructuring.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export class ArrayDataset implements Dataset<any>, ArrayBacked {
   private readonly source: ArraySource;
 
   constructor(fields: (ArrayField | AnyTypedArray)[] | Record<string, ArrayField | AnyTypedArray>) {
@@ -202,7 +204,8 @@ export class ArrayDataset implements Dataset<unknown>, ArrayBacked {
     return this.source.length;
   }
 
-  get(index: number): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  get(index: number): any {
     const i = checkIndex(index, this.length, 'ArrayDataset.get');
     return tidy(() => {
       const batch = wrapFields(this.source, gatherSource(this.source, [i])) as Tensor | Tensor[] | Record<string, Tensor>;

@@ -2,7 +2,7 @@
 export type { Dataset, ArrayField } from './dataset.js';
 export { TensorDataset, ArrayDataset, Subset, ConcatDataset } from './dataset.js';
 export { DataLoader } from './dataloader.js';
-export type { DataLoaderOptions, TransformOption } from './dataloader.js';
+export type { DataLoaderOptions, TransformOption, Collated } from './dataloader.js';
 export { defaultCollate } from './collate.js';
 export {
   Transform, compose, toFloat, toSymmetric, normalize, randomCrop, randomHorizontalFlip,
