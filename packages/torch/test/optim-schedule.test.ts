@@ -11,7 +11,8 @@ useOneThread();
 
 type Spec = { type: string } & Record<string, any>;
 interface Case { name: string; spec: Spec; base_lrs: number[]; steps: number; last_lrs: number[][]; group_lrs: number[][] }
-const fixture = JSON.parse(readFileSync(new URL('../../test/fixtures/optim/schedules.json', import.meta.url), 'utf8')) as { cases: Case[] };
+interface PlateauCase { name: string; options: Record<string, any>; base_lrs: number[]; metrics: number[]; last_lrs: number[][] }
+const fixture = JSON.parse(readFileSync(new URL('../../test/fixtures/optim/schedules.json', import.meta.url), 'utf8')) as { cases: Case[]; plateau: PlateauCase[] };
 
 // The same functions as LAMBDAS in make_optim_fixtures.py.
 const LAMBDAS: Record<string, (e: number) => number> = {
@@ -81,6 +82,40 @@ describe('LR schedules match torch.optim.lr_scheduler', () => {
       }
     });
   }
+});
+
+describe('ReduceLROnPlateau matches PyTorch', () => {
+  const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  for (const c of fixture.plateau) {
+    it(c.name, () => {
+      const options = Object.fromEntries(Object.entries(c.options).map(([k, v]) => [camel(k), v]));
+      let opt = makeOptimizer(c.base_lrs);
+      let sched = new optim.ReduceLROnPlateau(opt, options);
+      c.metrics.forEach((m, k) => {
+        opt.step();
+        sched.step(m);
+        assertLrs(sched.getLastLr(), c.last_lrs[k], `after metric ${k}`);
+        if (k === 10) {
+          // Resume halfway from a state dict, through the file format.
+          const bytes = torch.serialize({ o: opt.stateDict() as any, s: sched.stateDict() });
+          const loaded = torch.deserialize(bytes) as any;
+          const opt2 = makeOptimizer(c.base_lrs);
+          const sched2 = new optim.ReduceLROnPlateau(opt2, options);
+          opt2.loadStateDict(loaded.o);
+          sched2.loadStateDict(loaded.s);
+          sched = sched2;
+          opt = opt2;
+        }
+      });
+    });
+  }
+  it('needs the metric and refuses to be chained', () => {
+    const opt = makeOptimizer([0.1]);
+    const s = new optim.ReduceLROnPlateau(opt);
+    assert.throws(() => s.step(), /needs the metric/);
+    assert.throws(() => new optim.ChainedScheduler([s]), /ReduceLROnPlateau/);
+    assert.throws(() => new optim.ReduceLROnPlateau(opt, { factor: 1 }), /Factor should be < 1.0/);
+  });
 });
 
 describe('LRScheduler', () => {

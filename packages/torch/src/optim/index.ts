@@ -9,5 +9,6 @@ export { clipGradNorm_, clipGradValue_ } from './clip.js';
 export * as lrScheduler from './lr-scheduler.js';
 export {
   LRScheduler, LambdaLR, StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR, CosineAnnealingLR, SequentialLR, ChainedScheduler,
+  ReduceLROnPlateau,
 } from './lr-scheduler.js';
-export type { SchedulerStateDict } from './lr-scheduler.js';
+export type { SchedulerStateDict, ReduceLROnPlateauOptions } from './lr-scheduler.js';

@@ -382,6 +382,7 @@ export class SequentialLR extends LRScheduler {
   constructor(optimizer: Optimizer<any>, schedulers: LRScheduler[], milestones: number[], lastEpoch = -1) {
     if (schedulers.length < 1) throw new Error('SequentialLR expects at least one scheduler, but got no scheduler.');
     schedulers.forEach((s, i) => {
+      if (s instanceof ReduceLROnPlateau) throw new Error(`SequentialLR does not support ReduceLROnPlateau (at index ${i}): its step needs the metric`);
       if (s.optimizer !== (optimizer as unknown)) {
         throw new Error(`SequentialLR expects all schedulers to belong to the same optimizer, but the scheduler at index ${i} has another one`);
       }
@@ -442,6 +443,7 @@ export class ChainedScheduler extends LRScheduler {
     if (schedulers.length < 1) throw new Error('ChainedScheduler expects at least one scheduler to be chained, but got no scheduler.');
     const opt = (optimizer ?? schedulers[0].optimizer) as AnyOptimizer;
     schedulers.forEach((s, i) => {
+      if (s instanceof ReduceLROnPlateau) throw new Error(`ChainedScheduler does not support ReduceLROnPlateau (at index ${i}): its step needs the metric`);
       if (s.optimizer !== opt) throw new Error(`ChainedScheduler expects all schedulers to belong to the same optimizer, but the scheduler at index ${i} has another one`);
     });
     super(opt, -1);
@@ -476,4 +478,138 @@ export class ChainedScheduler extends LRScheduler {
 function undoOneStep(s: LRScheduler): void {
   if (s instanceof SequentialLR || s instanceof ChainedScheduler) for (const sub of s.schedulers) undoOneStep(sub);
   else s.lastEpoch -= 1;
+}
+
+export interface ReduceLROnPlateauOptions {
+  /** 'min': the metric should go down (a loss); 'max': up (an accuracy). */
+  mode?: 'min' | 'max';
+  /** The learning rate is multiplied by this when the metric stalls. */
+  factor?: number;
+  /** Epochs without improvement tolerated before reducing. */
+  patience?: number;
+  threshold?: number;
+  thresholdMode?: 'rel' | 'abs';
+  /** Epochs to wait after a reduction before counting bad epochs again. */
+  cooldown?: number;
+  /** A floor for every group, or one per group. */
+  minLr?: number | number[];
+  /** Reductions smaller than this are skipped. */
+  eps?: number;
+}
+
+/** Reduces the learning rate when a metric has stopped improving: call step(metric) once per evaluation. */
+export class ReduceLROnPlateau extends LRScheduler {
+  mode: 'min' | 'max';
+  factor: number;
+  patience: number;
+  threshold: number;
+  thresholdMode: 'rel' | 'abs';
+  cooldown: number;
+  minLrs: number[];
+  defaultMinLr: number | null;
+  eps: number;
+  best = Infinity;
+  numBadEpochs = 0;
+  cooldownCounter = 0;
+
+  constructor(optimizer: Optimizer<any>, options: ReduceLROnPlateauOptions = {}) {
+    const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 } = options;
+    if (factor >= 1.0) throw new RangeError('Factor should be < 1.0.');
+    if (mode !== 'min' && mode !== 'max') throw new RangeError(`mode ${String(mode)} is unknown!`);
+    if (thresholdMode !== 'rel' && thresholdMode !== 'abs') throw new RangeError(`threshold mode ${String(thresholdMode)} is unknown!`);
+    super(optimizer, -1);
+    const n = this.groups.length;
+    if (Array.isArray(minLr)) {
+      if (minLr.length !== n) throw new Error(`expected ${n} min_lrs, got ${minLr.length}`);
+      this.defaultMinLr = null;
+      this.minLrs = [...minLr];
+    } else {
+      this.defaultMinLr = minLr;
+      this.minLrs = new Array(n).fill(minLr);
+    }
+    this.mode = mode;
+    this.factor = factor;
+    this.patience = patience;
+    this.threshold = threshold;
+    this.thresholdMode = thresholdMode;
+    this.cooldown = cooldown;
+    this.eps = eps;
+    this.lastEpoch = 0;
+    this.lastLr = this.currentLrs();
+    this.best = this.modeWorse;
+  }
+
+  private get modeWorse(): number {
+    return this.mode === 'min' ? Infinity : -Infinity;
+  }
+
+  protected getLr(): number[] {
+    return this.currentLrs();
+  }
+
+  private isBetter(a: number, best: number): boolean {
+    if (this.mode === 'min') return this.thresholdMode === 'rel' ? a < best * (1 - this.threshold) : a < best - this.threshold;
+    return this.thresholdMode === 'rel' ? a > best * (this.threshold + 1) : a > best + this.threshold;
+  }
+
+  /** Records the metric of the epoch just finished and reduces the learning rates if it has stalled. */
+  override step(metric?: number): void {
+    if (typeof metric !== 'number') throw new TypeError('ReduceLROnPlateau.step(metric) needs the metric (e.g. the validation loss)');
+    this.lastEpoch += 1;
+    if (this.isBetter(metric, this.best)) {
+      this.best = metric;
+      this.numBadEpochs = 0;
+    } else this.numBadEpochs += 1;
+    if (this.cooldownCounter > 0) {
+      this.cooldownCounter -= 1;
+      this.numBadEpochs = 0;
+    }
+    if (this.numBadEpochs > this.patience) {
+      this.reduceLr();
+      this.cooldownCounter = this.cooldown;
+      this.numBadEpochs = 0;
+    }
+    this.lastLr = this.currentLrs();
+  }
+
+  private reduceLr(): void {
+    const groups = this.groups;
+    if (groups.length !== this.minLrs.length) {
+      if (this.defaultMinLr === null) throw new Error(`the optimizer has ${groups.length} parameter groups but ReduceLROnPlateau has ${this.minLrs.length} minLr values`);
+      this.minLrs = new Array(groups.length).fill(this.defaultMinLr);
+    }
+    groups.forEach((g, i) => {
+      const newLr = Math.max(g.lr * this.factor, this.minLrs[i]);
+      if (g.lr - newLr > this.eps) g.lr = newLr;
+    });
+  }
+
+  override stateDict(): SchedulerStateDict {
+    return {
+      factor: this.factor, min_lrs: [...this.minLrs], default_min_lr: this.defaultMinLr, patience: this.patience,
+      cooldown: this.cooldown, eps: this.eps, last_epoch: this.lastEpoch, _last_lr: [...this.lastLr],
+      mode: this.mode, threshold: this.threshold, threshold_mode: this.thresholdMode, mode_worse: this.modeWorse,
+      best: this.best, cooldown_counter: this.cooldownCounter, num_bad_epochs: this.numBadEpochs,
+    };
+  }
+
+  override loadStateDict(s: SchedulerStateDict): void {
+    if (!s || typeof s !== 'object' || typeof s.last_epoch !== 'number' || typeof s.best !== 'number') {
+      throw new Error('ReduceLROnPlateau.loadStateDict(): not a ReduceLROnPlateau state dict');
+    }
+    this.factor = num(s, 'factor', this.factor);
+    if (Array.isArray(s.min_lrs)) this.minLrs = (s.min_lrs as number[]).map(Number);
+    if (s.default_min_lr === null || typeof s.default_min_lr === 'number') this.defaultMinLr = s.default_min_lr;
+    this.patience = num(s, 'patience', this.patience);
+    this.cooldown = num(s, 'cooldown', this.cooldown);
+    this.eps = num(s, 'eps', this.eps);
+    this.lastEpoch = s.last_epoch;
+    if (Array.isArray(s._last_lr)) this.lastLr = (s._last_lr as number[]).map(Number);
+    if (s.mode === 'min' || s.mode === 'max') this.mode = s.mode;
+    this.threshold = num(s, 'threshold', this.threshold);
+    if (s.threshold_mode === 'rel' || s.threshold_mode === 'abs') this.thresholdMode = s.threshold_mode;
+    this.best = s.best;
+    this.cooldownCounter = num(s, 'cooldown_counter', this.cooldownCounter);
+    this.numBadEpochs = num(s, 'num_bad_epochs', this.numBadEpochs);
+  }
 }
