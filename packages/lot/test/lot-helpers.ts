@@ -2,6 +2,7 @@
 // gradients it applied, a classification task, and seeded batches.
 import * as torch from '@lot/torch';
 import type { Tensor } from '@lot/torch';
+import { after, before } from 'node:test';
 import type { LotOptimizer, LotTask } from '../src/lot/index.js';
 
 const F = torch.nn.functional;
@@ -83,3 +84,10 @@ export function cursor(batches: XYBatch[], start = 0): { next: () => XYBatch; se
 }
 
 export const paramValues = (m: torch.nn.Module): number[][] => m.parameters().map((p) => Array.from(p.data() as Float64Array));
+
+/** Runs the file's tests on one intra-op thread (fast and steady on loaded 2-core machines). */
+export function useOneThread(): void {
+  let previous = 0;
+  before(() => { previous = torch.getNumThreads(); torch.setNumThreads(1); });
+  after(() => torch.setNumThreads(previous));
+}

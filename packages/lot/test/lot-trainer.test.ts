@@ -5,7 +5,9 @@ import { after, describe, test } from 'node:test';
 import * as torch from '@lot/torch';
 import type { Tensor } from '@lot/torch';
 import { klTau, LOSS_VARIANTS, LotConfig, LotTrainer, LossVariant } from '../src/lot/index.js';
-import { cursor, makeBatches, Mlp, mlpTask, paramValues, RecordingSgd, XYBatch } from './lot-helpers.js';
+import { cursor, makeBatches, Mlp, mlpTask, paramValues, RecordingSgd, useOneThread, XYBatch } from './lot-helpers.js';
+
+useOneThread();
 
 const F = torch.nn.functional;
 const batches = makeBatches(7, 99);

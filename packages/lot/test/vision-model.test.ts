@@ -6,6 +6,9 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as torch from '@lot/torch';
 import { createVisionModel, PreResNet, preResNetLayout, VISION_MODELS } from '../src/tasks/vision/models.js';
+import { useOneThread } from './lot-helpers.js';
+
+useOneThread();
 
 const fixture = JSON.parse(readFileSync(fileURLToPath(new URL('../../test/fixtures/vision-model-preresnet.json', import.meta.url)), 'utf8')) as
   Record<string, { numClasses: number; inChannels: number; parameters: number; stateDict: [string, number[]][] }>;
