@@ -22,7 +22,14 @@ import {
 } from '../src/tasks/vision/datasets/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const fixtures = [join(here, '../../test/fixtures/cifar-python'), join(here, '../../../packages/lot/test/fixtures/cifar-python')].find((p) => existsSync(p))!;
+/** test/fixtures/cifar-python of this package, found upwards from the compiled test. */
+const fixtures = ((): string => {
+  for (let dir = here; dir !== dirname(dir); dir = dirname(dir)) {
+    const p = join(dir, 'test', 'fixtures', 'cifar-python');
+    if (existsSync(p)) return p;
+  }
+  throw new Error(`test/fixtures/cifar-python not found above ${here}`);
+})();
 const root = mkdtempSync(join(tmpdir(), 'lot-cifar-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
