@@ -88,10 +88,11 @@ function refuse(path: string, why: string): never {
 
 /**
  * Restores what `targets` names from a checkpoint written by saveCheckpoint
- * (model, optimizers, schedulers, and the random state unless rng: false) and
- * returns the `extra` values saved with it. Load the model before building a
- * scheduler-free resume, or construct schedulers first and load them here
- * (their constructor sets learning rates; loading overrides that).
+ * (model(s), optimizers, schedulers, and the random state unless rng: false)
+ * and returns the `extra` values saved with it. Build the model, optimizers and
+ * schedulers as for a fresh run first (a scheduler's constructor sets learning
+ * rates; loading overrides them), then load. Every part asked for is matched
+ * before any is changed; a missing one is an Error naming the file.
  */
 export function loadCheckpoint(path: string, targets: CheckpointTargets = {}): { [key: string]: Saveable } {
   return tidy(() => {
@@ -123,31 +124,24 @@ export function loadCheckpoint(path: string, targets: CheckpointTargets = {}): {
       });
     };
 
+    // Match every part first, so a checkpoint that lacks one is refused before anything is changed.
+    const strict = targets.strict ?? true;
+    let models: [StateDictModule, Saveable][] = [];
     if (targets.model !== undefined) {
-      const strict = targets.strict ?? true;
       if (isStateDictModule(targets.model)) {
         if (r.model === undefined) refuse(path, "it has no 'model' state dict (it was saved with several models: pass them by name)");
-        targets.model.loadStateDict(r.model as Record<string, Tensor>, strict);
-      } else {
-        for (const [m, sd] of pick(targets.model, isStateDictModule, section('models', 'models'), 'models')) {
-          m.loadStateDict(sd as Record<string, Tensor>, strict);
-        }
-      }
+        models = [[targets.model, r.model]];
+      } else models = pick(targets.model, isStateDictModule, section('models', 'models'), 'models');
     }
-    if (targets.optimizers !== undefined) {
-      for (const [o, sd] of pick(targets.optimizers, isOptimizer, section('optimizers', 'optimizer states'), 'optimizers')) {
-        o.loadStateDict(sd as unknown as OptimizerStateDict);
-      }
-    }
-    if (targets.schedulers !== undefined) {
-      for (const [s, sd] of pick(targets.schedulers, isScheduler, section('schedulers', 'scheduler states'), 'schedulers')) {
-        s.loadStateDict(sd as SchedulerStateDict);
-      }
-    }
-    if ((targets.rng ?? true) && r.rng instanceof Tensor) setRngState(r.rng);
-    const extra = r.extra;
-    if (extra === undefined || extra === null) return {};
+    const optimizers = targets.optimizers === undefined ? [] : pick(targets.optimizers, isOptimizer, section('optimizers', 'optimizer states'), 'optimizers');
+    const schedulers = targets.schedulers === undefined ? [] : pick(targets.schedulers, isScheduler, section('schedulers', 'scheduler states'), 'schedulers');
+    const extra = r.extra ?? {};
     if (typeof extra !== 'object' || Array.isArray(extra) || extra instanceof Tensor) refuse(path, 'its extra values are not a record');
+
+    for (const [m, sd] of models) m.loadStateDict(sd as Record<string, Tensor>, strict);
+    for (const [o, sd] of optimizers) o.loadStateDict(sd as unknown as OptimizerStateDict);
+    for (const [s, sd] of schedulers) s.loadStateDict(sd as SchedulerStateDict);
+    if ((targets.rng ?? true) && r.rng instanceof Tensor) setRngState(r.rng);
     // Tensors in extra survive this scope; everything else the file held is freed.
     return extra as { [key: string]: Saveable };
   });

@@ -145,6 +145,9 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   /**
    * The state in PyTorch's layout. Tensors in `state` are the optimizer's own
    * (do not dispose them), except 'step' counts, which are new float32 scalars.
+   * The state's keys are strings ('0', '1', ...: JavaScript object keys); to
+   * load a saved one into a Python optimizer, convert them first:
+   * `sd['state'] = {int(k): v for k, v in sd['state'].items()}`.
    */
   stateDict(): OptimizerStateDict {
     const index = new Map<Tensor, number>();
