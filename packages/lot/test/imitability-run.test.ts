@@ -1,0 +1,59 @@
+// `lot imitability` on a tiny config: both teachers trained (the deceptive one on
+// permuted labels), both students imitate with equal compute, KL curves and final
+// numbers recorded, the plot written.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { permutedLabels } from '../src/imitability/index.js';
+import { lot, tempDir, writeSyntheticFashionMnist } from './cli-helpers.js';
+
+test('the deceptive labels are a fixed permutation of the true ones', () => {
+  const labels = Uint8Array.from({ length: 100 }, (_, i) => i % 10);
+  const a = permutedLabels(labels, 100, 3);
+  const b = permutedLabels(labels, 100, 3);
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(Array.from(a), Array.from(labels));
+  assert.deepEqual([...a].sort(), [...labels].sort());
+  const moved = a.filter((x, i) => x !== labels[i]).length;
+  assert.ok(moved > 60, `only ${moved} labels changed`);
+});
+
+test('lot imitability: both teachers, equal-compute students, KL curves, summary and plot', () => {
+  const dataDir = writeSyntheticFashionMnist(tempDir('imdata'), 128, 64);
+  const runsDir = tempDir('imruns');
+  const r = lot([
+    'imitability', '--data-dir', dataDir, '--no-download', '--runs-dir', runsDir, '--teacher', 'smallcnn',
+    '--teacher-epochs', '2', '--student-epochs', '1', '--batch-size', '32', '--eval-every', '2', '--threads', '1', '--quiet',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\| sophisticated \|/);
+  assert.match(r.stdout, /\| deceptive \|/);
+  const [name] = readdirSync(runsDir);
+  const dir = join(runsDir, name!);
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  assert.equal(config.kind, 'imitability');
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+  assert.equal(summary.kind, 'imitability');
+  assert.equal(summary.status, 'complete');
+  for (const kind of ['sophisticated', 'deceptive']) {
+    assert.equal(typeof summary.final[kind].trainKL, 'number');
+    assert.equal(typeof summary.final[kind].testKL, 'number');
+    assert.ok(summary.final[kind].trainKL >= 0);
+  }
+  const records = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const imitation = records.filter((x) => x.type === 'imitation');
+  const steps = (kind: string) => imitation.filter((x) => x.teacherKind === kind).map((x) => x.step);
+  // 128 images / 32 = 4 steps; measured at 0, 2, 4: the same steps (equal compute) for both students.
+  assert.deepEqual(steps('sophisticated'), [0, 2, 4]);
+  assert.deepEqual(steps('deceptive'), [0, 2, 4]);
+  for (const x of imitation) {
+    assert.equal(typeof x.trainKL, 'number');
+    assert.equal(typeof x.testKL, 'number');
+    assert.equal(x.costUnits, 4 * x.step);
+  }
+  assert.equal(records.filter((x) => x.type === 'teacher').length, 4);
+  assert.ok(existsSync(join(dir, 'checkpoint.pt')));
+  const report = join(dir, 'report');
+  assert.ok(readdirSync(report).some((f) => f.endsWith('.svg')), 'a plot is written');
+});
