@@ -103,11 +103,11 @@ test('a run stopped mid-epoch and resumed ends exactly where an uninterrupted ru
   assert.deepEqual(withoutTime(b.readMetrics()), withoutTime(a.readMetrics()));
   const ca = torch.load(a.checkpointPath) as Record<string, any>;
   const cb = torch.load(b.checkpointPath) as Record<string, any>;
-  for (const [k, t] of Object.entries(ca.teacher as Record<string, Tensor>)) {
-    assert.ok(torch.allclose(t, cb.teacher[k], 0, 0), `teacher ${k} differs after resume`);
+  for (const [k, t] of Object.entries(ca.models.teacher as Record<string, Tensor>)) {
+    assert.ok(torch.allclose(t, cb.models.teacher[k], 0, 0), `teacher ${k} differs after resume`);
   }
-  for (const [k, t] of Object.entries(ca.students[0] as Record<string, Tensor>)) {
-    assert.ok(torch.allclose(t, cb.students[0][k], 0, 0), `student ${k} differs after resume`);
+  for (const [k, t] of Object.entries(ca.models.student0 as Record<string, Tensor>)) {
+    assert.ok(torch.allclose(t, cb.models.student0[k], 0, 0), `student ${k} differs after resume`);
   }
   torch.dispose([ca, cb]);
 });

@@ -176,6 +176,11 @@ export async function trainVisionRun(run: RunFolder, o: RunOptions = {}): Promis
     },
   });
 
+  // What the checkpoint holds, by name (the engine's saveCheckpoint: models, optimizers, RNG, extra).
+  const models: Record<string, Module> = { teacher: teacherModel };
+  const optimizers: Record<string, torch.optim.SGD> = { teacher: teacher.optimizer as torch.optim.SGD };
+  studentModels.forEach((m, i) => { models[`student${i}`] = m; optimizers[`student${i}`] = students[i]!.optimizer as torch.optim.SGD; });
+
   // Where to start: fresh, or from the checkpoint.
   let epochStart = 1;
   let batchStart = 0;
@@ -184,13 +189,8 @@ export async function trainVisionRun(run: RunFolder, o: RunOptions = {}): Promis
   let best: number | null = null;
   let lastEval: EvalResult | null = null;
   if (run.hasCheckpoint()) {
-    const ck = torch.load(run.checkpointPath) as Record<string, any>;
-    teacherModel.loadStateDict(ck.teacher);
-    studentModels.forEach((m, i) => m.loadStateDict(ck.students[i]));
-    (teacher.optimizer as any).loadStateDict(ck.teacherOptimizer);
-    students.forEach((s, i) => (s.optimizer as any).loadStateDict(ck.studentOptimizers[i]));
+    const ck = torch.loadCheckpoint(run.checkpointPath, { model: models, optimizers }) as Record<string, any>;
     trainer.loadStateDict(ck.trainer);
-    torch.setRngState(ck.rng as Tensor);
     cursor = ck.cursor as number;
     epochStart = ck.epoch as number;
     batchStart = ck.batch as number;
@@ -198,7 +198,6 @@ export async function trainVisionRun(run: RunFolder, o: RunOptions = {}): Promis
     seconds = ck.seconds as number;
     best = (ck.best as number | null) ?? null;
     lastEval = (ck.lastEval as EvalResult | null) ?? null;
-    torch.dispose(ck);
     // Records written after the checkpoint belong to steps that will be redone.
     const doneSteps = trainer.teacherSteps;
     run.filterMetrics((r) => (r.type === 'epoch' ? r.epoch < epochStart : r.type === 'step' ? r.step <= doneSteps : true));
@@ -231,25 +230,21 @@ export async function trainVisionRun(run: RunFolder, o: RunOptions = {}): Promis
   });
 
   const checkpoint = (epoch: number, batch: number): void => {
-    torch.save(
-      {
-        formatVersion: 1,
+    torch.saveCheckpoint(run.checkpointPath, {
+      model: models,
+      optimizers,
+      rng: true,
+      extra: {
         epoch,
         batch,
-        teacher: teacherModel.stateDict(),
-        students: studentModels.map((m) => m.stateDict()),
-        teacherOptimizer: (teacher.optimizer as any).stateDict(),
-        studentOptimizers: students.map((s) => (s.optimizer as any).stateDict()),
         trainer: { ...trainer.stateDict() },
-        rng: torch.getRngState(),
         cursor,
         accum: { ...accum },
         seconds,
         best,
         lastEval: lastEval as any,
       },
-      run.checkpointPath,
-    );
+    });
   };
 
   run.writeSummary({ ...summaryOf('running', epochStart - 1) });
