@@ -1,6 +1,6 @@
 // CIFAR-10/100: binary-version files written here, python-version fixtures made by
 // test/fixtures/cifar-python/make_fixtures.py (Python 2 cPickle byte format and Python 3
-// protocols 2/4/5), tar.gz archives; corrupt or truncated files get errors naming the file.
+// protocols 0-5), tar.gz archives; corrupt or truncated files get errors naming the file.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -177,7 +177,7 @@ describe('CIFAR python version (pickle)', () => {
     assert.ok(d.train.images.buffer.byteLength > d.train.images.byteLength);
   });
 
-  for (const name of ['protocol2', 'protocol4', 'protocol5', 'labels-int64']) {
+  for (const name of ['protocol0', 'protocol1', 'protocol2', 'protocol4', 'protocol5', 'labels-int64']) {
     test(`a batch pickled by Python 3 (${name})`, () => {
       const path = join(fixtures, 'py3', name);
       const b = parseCifarPickle(readFileSync(path), path, CIFAR10);
@@ -216,6 +216,15 @@ describe('CIFAR python version (pickle)', () => {
     // A pickle that would run code is refused, never executed.
     const evil = Buffer.from("\x80\x02cos\nsystem\nq\x00X\x04\x00\x00\x00trueq\x01\x85q\x02Rq\x03.", 'latin1');
     assert.throws(() => parsePickle(evil, 'evil.pkl'), /evil\.pkl: not a readable pickle \(the pickle calls os\.system/);
+  });
+
+  test('protocol 0 text opcodes of Python 2 (STRING, INT, LONG, FLOAT, LIST, DICT)', () => {
+    // What Python 2's pickle.dumps({'s': 'ab\\x00\\n\\'', 'l': [1, 2L, 0.5], 't': True}) writes, keys reordered.
+    const text = "(dp0\nS's'\np1\nS'ab\\x00\\n\\''\np2\nsS'l'\np3\n(lp4\nI1\naL2L\naF0.5\nasS't'\np5\nI01\ns.";
+    const v = parsePickle(Buffer.from(text, 'latin1'), 'p0.pkl') as Map<string, unknown>;
+    assert.deepEqual([...(v.get('s') as Uint8Array)], [97, 98, 0, 10, 39]);
+    assert.deepEqual(v.get('l'), [1, 2, 0.5]);
+    assert.equal(v.get('t'), true);
   });
 
   test('a dict without data or labels is reported', () => {

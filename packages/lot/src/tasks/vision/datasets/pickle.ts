@@ -125,6 +125,33 @@ function build(obj: unknown, state: unknown): void {
   throw new PickleError('unsupported BUILD (object state) in pickle');
 }
 
+/** Decodes a protocol-0 STRING argument: a quoted Python str literal, as bytes. */
+function unquote(text: string, at: number): Uint8Array {
+  const q = text[0];
+  if ((q !== "'" && q !== '"') || text[text.length - 1] !== q || text.length < 2) throw new PickleError(`malformed STRING at offset ${at}`);
+  const body = text.slice(1, -1);
+  const out: number[] = [];
+  const simple: Record<string, number> = { n: 10, r: 13, t: 9, '\\': 92, "'": 39, '"': 34, a: 7, b: 8, f: 12, v: 11, '0': 0 };
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c !== '\\') {
+      out.push(c.charCodeAt(0) & 0xff);
+      continue;
+    }
+    const e = body[++i];
+    if (e === 'x') {
+      out.push(parseInt(body.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (e !== undefined && /[0-7]/.test(e) && /^[0-7]{1,3}/.test(body.slice(i))) {
+      const m = /^[0-7]{1,3}/.exec(body.slice(i))![0];
+      out.push(parseInt(m, 8) & 0xff);
+      i += m.length - 1;
+    } else if (e !== undefined && e in simple) out.push(simple[e]!);
+    else throw new PickleError(`unknown escape \\${e} in STRING at offset ${at}`);
+  }
+  return Uint8Array.from(out);
+}
+
 /**
  * Parses one pickle. Dicts become Maps whose keys are strings (bytes keys decoded as latin-1);
  * Python str → string; bytes (and Python 2 str) → Uint8Array views; lists and tuples → arrays;
@@ -282,6 +309,22 @@ export function parsePickle(bytes: Uint8Array, file = 'pickle'): unknown {
           stack.push(s === '01' ? true : s === '00' ? false : Number(s));
           break;
         }
+        case 0x4c: {
+          // LONG 'L' (text, protocol 0: digits then an optional L)
+          const t = line().replace(/L$/, '');
+          const v = BigInt(t);
+          stack.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+          break;
+        }
+        case 0x46: // FLOAT 'F' (text)
+          stack.push(Number(line()));
+          break;
+        case 0x53: // STRING 'S' (protocol 0: a quoted Python 2 str literal → bytes)
+          stack.push(unquote(line(), at));
+          break;
+        case 0x56: // UNICODE 'V' (protocol 0: raw-unicode-escape)
+          stack.push(line().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, a: string | undefined, b: string | undefined) => String.fromCodePoint(parseInt((a ?? b)!, 16))));
+          break;
         case 0x8a: // LONG1
           stack.push(longFrom(take(u8())));
           break;
