@@ -13,7 +13,7 @@ useOneThread();
 type Nested = number[] | number[][];
 interface Case {
   name: string;
-  optimizer: 'SGD' | 'Adam' | 'AdamW';
+  optimizer: 'SGD' | 'Adam' | 'AdamW' | 'RMSprop';
   options: Record<string, unknown>;
   groups?: ({ params: string[] } & Record<string, unknown>)[];
   clip?: { max_norm: number; norm_type: number | 'inf' };
@@ -41,7 +41,7 @@ function makeOptimizer(c: Case, params: Record<string, Tensor>): optim.Optimizer
   const input = c.groups
     ? c.groups.map((g) => ({ ...camelOptions(g), params: g.params.map((n) => params[n]) }))
     : NAMES.map((n) => params[n]);
-  const Ctor = { SGD: optim.SGD, Adam: optim.Adam, AdamW: optim.AdamW }[c.optimizer];
+  const Ctor = { SGD: optim.SGD, Adam: optim.Adam, AdamW: optim.AdamW, RMSprop: optim.RMSprop }[c.optimizer];
   return new Ctor(input as any, options as any);
 }
 

@@ -4,6 +4,8 @@ export type { BaseOptions, ParamGroup, ParamGroupInput, Params, ParamState, Opti
 export { SGD } from './sgd.js';
 export type { SGDOptions } from './sgd.js';
 export { Adam, AdamW } from './adam.js';
+export { RMSprop } from './rmsprop.js';
+export type { RMSpropOptions } from './rmsprop.js';
 export type { AdamOptions } from './adam.js';
 export { clipGradNorm_, clipGradValue_ } from './clip.js';
 export * as lrScheduler from './lr-scheduler.js';
