@@ -270,6 +270,16 @@ describe('worker prefetch gives the in-thread batches', () => {
     assert.deepEqual(epochOf(loader), a);
     loader.close();
     loader.close();
+    // Closing in the middle of an epoch: the rest of the epoch comes from new workers.
+    const half: unknown[] = [];
+    let k = 0;
+    for (const batch of loader) {
+      half.push(plain(batch));
+      if (k++ === 0) loader.close();
+    }
+    loader.setEpoch(0);
+    assert.deepEqual(half, epochOf(loader));
+    loader.close();
   });
 });
 

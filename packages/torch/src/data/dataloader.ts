@@ -194,11 +194,12 @@ export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B> {
     }
     let current: unknown = undefined;
     let finished = false;
+    let pool = this.pool;
 
     const rowsOf = (b: number, o = order) => o.subarray(b * this.batchSize, Math.min(o.length, (b + 1) * this.batchSize));
     const submit = (e: number, o: Int32Array, b: number): number => {
       const id = ++this.jobIds;
-      this.pool!.submit(id, mapIndices(this.source!, rowsOf(b, o).slice()), seedFor(this.seed, STREAM_TRANSFORM, e, b));
+      pool!.submit(id, mapIndices(this.source!, rowsOf(b, o).slice()), seedFor(this.seed, STREAM_TRANSFORM, e, b));
       return id;
     };
     const release = () => {
@@ -224,7 +225,13 @@ export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B> {
         const batchSeed = seedFor(this.seed, STREAM_TRANSFORM, epoch, b);
         try {
           if (usePool) {
-            const pool = this.pool!;
+            if (this.pool !== pool || !pool) {
+              // close() was called during the epoch: start workers again and resubmit from here.
+              this.startPool();
+              pool = this.pool!;
+              jobs.clear();
+              submitted = b;
+            }
             for (; submitted < total && submitted <= b + this.prefetch; ++submitted) jobs.set(submitted, submit(epoch, order, submitted));
             // Near the end, keep the workers busy with the next epoch's first batches (its order is
             // known: it depends only on the seed and the epoch number), unless another epoch began.
