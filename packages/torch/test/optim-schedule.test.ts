@@ -12,7 +12,10 @@ useOneThread();
 type Spec = { type: string } & Record<string, any>;
 interface Case { name: string; spec: Spec; base_lrs: number[]; steps: number; last_lrs: number[][]; group_lrs: number[][] }
 interface PlateauCase { name: string; options: Record<string, any>; base_lrs: number[]; metrics: number[]; last_lrs: number[][] }
-const fixture = JSON.parse(readFileSync(new URL('../../test/fixtures/optim/schedules.json', import.meta.url), 'utf8')) as { cases: Case[]; plateau: PlateauCase[] };
+interface OneCycleCase { name: string; optimizer: 'SGD' | 'Adam'; options: Record<string, any>; last_lrs: number[][]; momentum: number[][] }
+const fixture = JSON.parse(readFileSync(new URL('../../test/fixtures/optim/schedules.json', import.meta.url), 'utf8')) as {
+  cases: Case[]; plateau: PlateauCase[]; one_cycle: OneCycleCase[];
+};
 
 // The same functions as LAMBDAS in make_optim_fixtures.py.
 const LAMBDAS: Record<string, (e: number) => number> = {
@@ -116,6 +119,39 @@ describe('ReduceLROnPlateau matches PyTorch', () => {
     assert.throws(() => new optim.ChainedScheduler([s]), /ReduceLROnPlateau/);
     assert.throws(() => new optim.ReduceLROnPlateau(opt, { factor: 1 }), /Factor should be < 1.0/);
   });
+});
+
+describe('OneCycleLR matches PyTorch', () => {
+  const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  for (const c of fixture.one_cycle) {
+    it(c.name, () => {
+      const options = Object.fromEntries(Object.entries(c.options).map(([k, v]) => [camel(k), v])) as any;
+      const groups = [0.1, 0.03].map((lr) => ({ params: [torch.zeros([1]).requiresGrad_()], lr }));
+      let opt: optim.Optimizer<any> = c.optimizer === 'SGD' ? new optim.SGD(groups, { lr: 0.5, momentum: 0.9 }) : new optim.Adam(groups, { lr: 0.5 });
+      let sched = new optim.OneCycleLR(opt, options);
+      const momentum = () => opt.paramGroups.map((g: any) => (c.optimizer === 'SGD' ? g.momentum : g.betas[0]));
+      assertLrs(sched.getLastLr(), c.last_lrs[0], 'after construction');
+      assertLrs(momentum(), c.momentum[0], 'momentum after construction');
+      for (let k = 1; k < c.last_lrs.length; ++k) {
+        opt.step();
+        sched.step();
+        assertLrs(sched.getLastLr(), c.last_lrs[k], `after step ${k}`);
+        assertLrs(momentum(), c.momentum[k], `momentum after step ${k}`);
+        if (k === 9) {
+          // Resume from state dicts (through the file format) into fresh objects.
+          const loaded = torch.deserialize(torch.serialize({ o: opt.stateDict() as any, s: sched.stateDict() })) as any;
+          const groups2 = [0.1, 0.03].map((lr) => ({ params: [torch.zeros([1]).requiresGrad_()], lr }));
+          const opt2 = c.optimizer === 'SGD' ? new optim.SGD(groups2, { lr: 0.5, momentum: 0.9 }) : new optim.Adam(groups2, { lr: 0.5 });
+          const sched2 = new optim.OneCycleLR(opt2, options);
+          opt2.loadStateDict(loaded.o);
+          sched2.loadStateDict(loaded.s);
+          opt = opt2;
+          sched = sched2;
+        }
+      }
+      assert.throws(() => { opt.step(); sched.step(); sched.step(); }, /Tried to step/);
+    });
+  }
 });
 
 describe('LRScheduler', () => {

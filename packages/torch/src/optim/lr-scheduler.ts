@@ -613,3 +613,159 @@ export class ReduceLROnPlateau extends LRScheduler {
     this.numBadEpochs = num(s, 'num_bad_epochs', this.numBadEpochs);
   }
 }
+
+export interface OneCycleLROptions {
+  /** The peak learning rate, for every group or one per group. */
+  maxLr: number | number[];
+  /** The number of steps in the cycle (or give epochs and stepsPerEpoch). */
+  totalSteps?: number;
+  epochs?: number;
+  stepsPerEpoch?: number;
+  /** The fraction of the cycle spent increasing the learning rate (default 0.3). */
+  pctStart?: number;
+  annealStrategy?: 'cos' | 'linear';
+  /** Cycle momentum (SGD, RMSprop) or beta1 (Adam, AdamW) inversely to the learning rate (default true). */
+  cycleMomentum?: boolean;
+  baseMomentum?: number | number[];
+  maxMomentum?: number | number[];
+  /** initial lr = maxLr / divFactor (default 25). */
+  divFactor?: number;
+  /** min lr = initial lr / finalDivFactor (default 1e4). */
+  finalDivFactor?: number;
+  threePhase?: boolean;
+}
+
+interface SchedulePhase { end_step: number; start_lr: string; end_lr: string; start_momentum: string; end_momentum: string }
+
+/** The 1cycle policy (Smith & Topin): call step() after every batch, totalSteps times in all. */
+export class OneCycleLR extends LRScheduler {
+  totalSteps: number;
+  phases: SchedulePhase[];
+  annealStrategy: 'cos' | 'linear';
+  cycleMomentum: boolean;
+  useBeta1: boolean;
+
+  constructor(optimizer: Optimizer<any>, options: OneCycleLROptions) {
+    const o = options;
+    let totalSteps: number;
+    if (o.totalSteps !== undefined) {
+      if (!Number.isInteger(o.totalSteps) || o.totalSteps <= 0) throw new RangeError(`Expected positive integer total_steps, but got ${o.totalSteps}`);
+      totalSteps = o.totalSteps;
+    } else if (o.epochs !== undefined && o.stepsPerEpoch !== undefined) {
+      if (!Number.isInteger(o.epochs) || o.epochs <= 0) throw new RangeError(`Expected positive integer epochs, but got ${o.epochs}`);
+      if (!Number.isInteger(o.stepsPerEpoch) || o.stepsPerEpoch <= 0) throw new RangeError(`Expected positive integer steps_per_epoch, but got ${o.stepsPerEpoch}`);
+      totalSteps = o.epochs * o.stepsPerEpoch;
+    } else throw new Error('You must define either totalSteps OR (epochs AND stepsPerEpoch)');
+    const pctStart = o.pctStart ?? 0.3;
+    if (!(pctStart >= 0 && pctStart <= 1)) throw new RangeError(`Expected float between 0 and 1 pct_start, but got ${pctStart}`);
+    const annealStrategy = o.annealStrategy ?? 'cos';
+    if (annealStrategy !== 'cos' && annealStrategy !== 'linear') throw new RangeError(`anneal_strategy must be one of 'cos' or 'linear', instead got ${String(annealStrategy)}`);
+    const groups = (optimizer as AnyOptimizer).paramGroups as unknown as Record<string, any>[];
+    const perGroup = (name: string, v: number | number[]): number[] => {
+      if (Array.isArray(v)) {
+        if (v.length !== groups.length) throw new Error(`${name} must have the same length as optimizer.paramGroups. ${name} has ${v.length} values, paramGroups has ${groups.length}.`);
+        return [...v];
+      }
+      return new Array(groups.length).fill(v);
+    };
+    const maxLrs = perGroup('maxLr', o.maxLr);
+    const divFactor = o.divFactor ?? 25;
+    const finalDivFactor = o.finalDivFactor ?? 1e4;
+    groups.forEach((g, i) => {
+      g.initialLr = maxLrs[i] / divFactor;
+      g.maxLr = maxLrs[i];
+      g.minLr = g.initialLr / finalDivFactor;
+    });
+    const cycleMomentum = o.cycleMomentum ?? true;
+    const defaults = (optimizer as AnyOptimizer).defaults as unknown as Record<string, unknown>;
+    const useBeta1 = 'betas' in defaults;
+    if (cycleMomentum) {
+      if (!('momentum' in defaults) && !useBeta1) throw new Error('optimizer must support momentum or beta1 with `cycleMomentum` option enabled');
+      const maxM = perGroup('maxMomentum', o.maxMomentum ?? 0.95);
+      const baseM = perGroup('baseMomentum', o.baseMomentum ?? 0.85);
+      groups.forEach((g, i) => {
+        if (useBeta1) g.betas = [maxM[i], ...g.betas.slice(1)];
+        else g.momentum = maxM[i];
+        g.maxMomentum = maxM[i];
+        g.baseMomentum = baseM[i];
+      });
+    }
+    super(optimizer, -1);
+    this.totalSteps = totalSteps;
+    this.phases = o.threePhase
+      ? [
+        { end_step: pctStart * totalSteps - 1, start_lr: 'initialLr', end_lr: 'maxLr', start_momentum: 'maxMomentum', end_momentum: 'baseMomentum' },
+        { end_step: 2 * pctStart * totalSteps - 2, start_lr: 'maxLr', end_lr: 'initialLr', start_momentum: 'baseMomentum', end_momentum: 'maxMomentum' },
+        { end_step: totalSteps - 1, start_lr: 'initialLr', end_lr: 'minLr', start_momentum: 'maxMomentum', end_momentum: 'maxMomentum' },
+      ]
+      : [
+        { end_step: pctStart * totalSteps - 1, start_lr: 'initialLr', end_lr: 'maxLr', start_momentum: 'maxMomentum', end_momentum: 'baseMomentum' },
+        { end_step: totalSteps - 1, start_lr: 'maxLr', end_lr: 'minLr', start_momentum: 'baseMomentum', end_momentum: 'maxMomentum' },
+      ];
+    this.annealStrategy = annealStrategy;
+    this.cycleMomentum = cycleMomentum;
+    this.useBeta1 = useBeta1;
+    this.initialStep();
+  }
+
+  private anneal(start: number, end: number, pct: number): number {
+    if (this.annealStrategy === 'cos') return end + ((start - end) / 2.0) * (Math.cos(Math.PI * pct) + 1);
+    return (end - start) * pct + start;
+  }
+
+  protected getLr(): number[] {
+    const stepNum = this.lastEpoch;
+    if (stepNum > this.totalSteps) throw new Error(`Tried to step ${stepNum} times. The specified number of total steps is ${this.totalSteps}`);
+    return (this.groups as unknown as Record<string, any>[]).map((g) => {
+      let start = 0;
+      let lr = 0;
+      let momentum = 0;
+      for (let i = 0; i < this.phases.length; ++i) {
+        const phase = this.phases[i];
+        if (stepNum <= phase.end_step || i === this.phases.length - 1) {
+          const pct = (stepNum - start) / (phase.end_step - start);
+          lr = this.anneal(g[phase.start_lr], g[phase.end_lr], pct);
+          if (this.cycleMomentum) momentum = this.anneal(g[phase.start_momentum], g[phase.end_momentum], pct);
+          break;
+        }
+        start = phase.end_step;
+      }
+      if (this.cycleMomentum) {
+        if (this.useBeta1) g.betas = [momentum, ...g.betas.slice(1)];
+        else g.momentum = momentum;
+      }
+      return lr;
+    });
+  }
+
+  protected override hyperparameters(): SchedulerStateDict {
+    return {
+      total_steps: this.totalSteps,
+      _schedule_phases: this.phases.map((p) => ({
+        end_step: p.end_step, start_lr: toSnakeKey(p.start_lr), end_lr: toSnakeKey(p.end_lr),
+        start_momentum: toSnakeKey(p.start_momentum), end_momentum: toSnakeKey(p.end_momentum),
+      })),
+      _anneal_func_type: this.annealStrategy,
+      cycle_momentum: this.cycleMomentum,
+      use_beta1: this.useBeta1,
+    };
+  }
+
+  protected override loadHyperparameters(s: SchedulerStateDict): void {
+    this.totalSteps = num(s, 'total_steps', this.totalSteps);
+    if (Array.isArray(s._schedule_phases)) {
+      this.phases = (s._schedule_phases as unknown as SchedulePhase[]).map((p) => ({
+        ...p,
+        // Python's keys name group entries in snake_case.
+        start_lr: toCamelKey(p.start_lr), end_lr: toCamelKey(p.end_lr),
+        start_momentum: toCamelKey(p.start_momentum), end_momentum: toCamelKey(p.end_momentum),
+      }));
+    }
+    if (s._anneal_func_type === 'cos' || s._anneal_func_type === 'linear') this.annealStrategy = s._anneal_func_type;
+    if (typeof s.cycle_momentum === 'boolean') this.cycleMomentum = s.cycle_momentum;
+    if (typeof s.use_beta1 === 'boolean') this.useBeta1 = s.use_beta1;
+  }
+}
+
+const toSnakeKey = (key: string): string => key.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+const toCamelKey = (key: string): string => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
