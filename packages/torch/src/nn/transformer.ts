@@ -98,26 +98,28 @@ export class MultiheadAttention extends Module {
     const unbatched = query.ndim === 2;
     if (!unbatched && query.ndim !== 3) throw new Error(`MultiheadAttention: query should be unbatched 2D or batched 3D, got ${query.ndim}D`);
     const E = this.embedDim, H = this.numHeads, D = this.headDim;
-    // Work in [N, L, E].
-    const toNLE = (t: Tensor): Tensor => (unbatched ? t.unsqueeze(0) : this.batchFirst ? t : t.transpose(0, 1));
-    const qIn = toNLE(query);
-    const kIn = key === query ? qIn : toNLE(key);
-    const vIn = value === key ? kIn : toNLE(value);
-    const [N, L, Eq] = qIn.shape;
+    // Work in [L, N, E] and follow PyTorch's op sequence (F.multi_head_attention_forward).
+    const toLNE = (t: Tensor): Tensor => (unbatched ? t.unsqueeze(1) : this.batchFirst ? t.transpose(0, 1) : t);
+    const qIn = toLNE(query);
+    const kIn = key === query ? qIn : toLNE(key);
+    const vIn = value === key ? kIn : toLNE(value);
+    const [L, N, Eq] = qIn.shape;
     if (Eq !== E) throw new Error(`MultiheadAttention: expected query embedding dim ${E}, got ${Eq}`);
-    const S = kIn.shape[1];
+    const S = kIn.shape[0];
+    // Packed projections are split into contiguous q, k, v as PyTorch does.
+    const unpack = (proj: Tensor, n: number, len: number): Tensor[] => proj.view(len, N, n, E).permute(2, 0, 1, 3).contiguous().unbind(0);
     let q: Tensor, k: Tensor, v: Tensor;
     const b = this.in_proj_bias;
     if (this.sameEmbedDim) {
       const w = this.in_proj_weight!;
       if (query === key && key === value) {
-        [q, k, v] = F.linear(qIn, w, b).chunk(3, -1);
+        [q, k, v] = unpack(F.linear(qIn, w, b), 3, L);
       } else {
         const [wq, wkv] = w.split([E, 2 * E]);
         const [bq, bkv] = b ? b.split([E, 2 * E]) : [null, null];
         q = F.linear(qIn, wq, bq);
         if (key === value) {
-          [k, v] = F.linear(kIn, wkv, bkv).chunk(2, -1);
+          [k, v] = unpack(F.linear(kIn, wkv, bkv), 2, S);
         } else {
           const [wk, wv] = wkv.chunk(2);
           const [bk, bv] = bkv ? bkv.chunk(2) : [null, null];
@@ -131,10 +133,10 @@ export class MultiheadAttention extends Module {
       k = F.linear(kIn, this.k_proj_weight!, bk);
       v = F.linear(vIn, this.v_proj_weight!, bv);
     }
-    // [N, H, L, D]
-    q = q.view(N, L, H, D).transpose(1, 2);
-    k = k.view(N, S, H, D).transpose(1, 2);
-    v = v.view(N, S, H, D).transpose(1, 2);
+    // [L, N, E] -> [N, H, L, D] (views)
+    q = q.view(L, N, H, D).permute(1, 2, 0, 3);
+    k = k.view(S, N, H, D).permute(1, 2, 0, 3);
+    v = v.view(S, N, H, D).permute(1, 2, 0, 3);
 
     // One additive mask broadcastable to [N, H, L, S], or none.
     let mask: Tensor | null = null;
@@ -169,10 +171,10 @@ export class MultiheadAttention extends Module {
       weights = (o.averageAttnWeights ?? true) ? attn.mean(1) : attn;
       if (unbatched) weights = weights.squeeze(0);
     }
-    // [N, L, E] -> output projection -> caller's layout
-    let y = this.out_proj.forward(out.transpose(1, 2).reshape(N, L, E));
-    if (unbatched) y = y.squeeze(0);
-    else if (!this.batchFirst) y = y.transpose(0, 1);
+    // [N, H, L, D] -> [L·N, E] -> output projection -> [L, N, E] -> the caller's layout
+    let y = this.out_proj.forward(out.permute(2, 0, 1, 3).contiguous().view(L * N, E)).view(L, N, E);
+    if (unbatched) y = y.squeeze(1);
+    else if (this.batchFirst) y = y.transpose(0, 1);
     return [y, weights];
   }
   override extraRepr(): string { return ''; }
