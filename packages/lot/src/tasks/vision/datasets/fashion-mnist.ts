@@ -153,9 +153,11 @@ function runCommand(command: string, args: string[], timeoutMs: number): Promise
     let timedOut = false;
     let child;
     try {
+      // Its own process group, so that a timeout stops apt's children (dpkg, downloads) too.
       child = spawn(command, args, {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+        detached: true,
       });
     } catch (e) {
       resolve({ code: null, output: (e as Error).message, timedOut: false });
@@ -166,19 +168,29 @@ function runCommand(command: string, args: string[], timeoutMs: number): Promise
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
+    const killGroup = (signal: NodeJS.Signals): void => {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        child.kill(signal);
+      }
+    };
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      killGroup('SIGTERM');
+      setTimeout(() => killGroup('SIGKILL'), 5000).unref();
     }, timeoutMs);
-    child.on('error', (e) => {
+    let settled = false;
+    const finish = (r: CommandResult): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      resolve({ code: null, output: e.message, timedOut });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output, timedOut });
-    });
+      resolve(r);
+    };
+    child.on('error', (e) => finish({ code: null, output: e.message, timedOut }));
+    child.on('close', (code) => finish({ code, output, timedOut }));
+    // 'close' waits for the pipes; a straggler holding them open must not hold us: 1 s at most.
+    child.on('exit', (code) => setTimeout(() => finish({ code, output, timedOut }), 1000).unref());
   });
 }
 
@@ -196,35 +208,45 @@ const lastLine = (text: string): string =>
  * command is killed after `timeoutMs` (default 5 minutes) and apt waits at most 60 s for its
  * lock. Never throws: the result says what happened.
  */
-export async function ensureFashionMnistPackage(o: { timeoutMs?: number; log?: (line: string) => void } = {}): Promise<EnsurePackageResult> {
+export async function ensureFashionMnistPackage(
+  o: {
+    timeoutMs?: number;
+    log?: (line: string) => void;
+    /** For tests: the folder the package installs (default /usr/share/datasets/fashion-mnist) and the apt-get to run. */
+    dir?: string;
+    aptGet?: string;
+  } = {},
+): Promise<EnsurePackageResult> {
   const log = o.log ?? defaultLog;
   const timeoutMs = o.timeoutMs ?? 300_000;
-  if (findFashionMnistFiles(DEBIAN_FASHION_MNIST_DIR)) {
-    return { dir: DEBIAN_FASHION_MNIST_DIR, installed: false, message: `Fashion-MNIST is installed in ${DEBIAN_FASHION_MNIST_DIR}` };
+  const dir = o.dir ?? DEBIAN_FASHION_MNIST_DIR;
+  const aptGet = o.aptGet ?? (isFile('/usr/bin/apt-get') ? '/usr/bin/apt-get' : isFile('/bin/apt-get') ? '/bin/apt-get' : null);
+  if (findFashionMnistFiles(dir)) {
+    return { dir, installed: false, message: `Fashion-MNIST is installed in ${dir}` };
   }
   const manual = `install it with: apt-get install -y ${DEBIAN_FASHION_MNIST_PACKAGE} (as root), or pass --data-dir`;
-  if (process.platform !== 'linux' || !(isFile('/usr/bin/apt-get') || isFile('/bin/apt-get'))) {
+  if (process.platform !== 'linux' || !aptGet) {
     return { dir: null, installed: false, message: `Debian's ${DEBIAN_FASHION_MNIST_PACKAGE} package is not available here (no apt-get); pass --data-dir or let lot download the data` };
   }
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
     return { dir: null, installed: false, message: `Fashion-MNIST is not installed and installing it needs root: ${manual}` };
   }
   const aptArgs = ['-o', 'DPkg::Lock::Timeout=60', '-o', 'Acquire::Retries=1', '-o', 'Acquire::http::Timeout=30'];
-  const install = (): Promise<CommandResult> => runCommand('apt-get', [...aptArgs, 'install', '-y', '--no-install-recommends', DEBIAN_FASHION_MNIST_PACKAGE], timeoutMs);
+  const install = (): Promise<CommandResult> => runCommand(aptGet, [...aptArgs, 'install', '-y', '--no-install-recommends', DEBIAN_FASHION_MNIST_PACKAGE], timeoutMs);
   log(`Fashion-MNIST not found: installing Debian's ${DEBIAN_FASHION_MNIST_PACKAGE} package (apt-get install, up to ${Math.round(timeoutMs / 1000)} s)...`);
   let r = await install();
   if (r.code !== 0 && !r.timedOut && /Unable to locate package|has no installation candidate/.test(r.output)) {
     log('apt does not know the package yet: running apt-get update first...');
-    const u = await runCommand('apt-get', [...aptArgs, 'update'], timeoutMs);
+    const u = await runCommand(aptGet, [...aptArgs, 'update'], timeoutMs);
     if (u.code !== 0) {
       return { dir: null, installed: false, message: `apt-get update failed${u.timedOut ? ' (timed out)' : ''}: ${lastLine(u.output)}; ${manual}` };
     }
     r = await install();
   }
-  if (r.code !== 0 || !findFashionMnistFiles(DEBIAN_FASHION_MNIST_DIR)) {
+  if (r.code !== 0 || !findFashionMnistFiles(dir)) {
     const why = r.timedOut ? `timed out after ${Math.round(timeoutMs / 1000)} s` : lastLine(r.output) || `exit code ${r.code}`;
     return { dir: null, installed: false, message: `could not install ${DEBIAN_FASHION_MNIST_PACKAGE}: ${why}; ${manual}` };
   }
-  log(`installed ${DEBIAN_FASHION_MNIST_PACKAGE}: Fashion-MNIST is in ${DEBIAN_FASHION_MNIST_DIR}`);
-  return { dir: DEBIAN_FASHION_MNIST_DIR, installed: true, message: `installed ${DEBIAN_FASHION_MNIST_PACKAGE} into ${DEBIAN_FASHION_MNIST_DIR}` };
+  log(`installed ${DEBIAN_FASHION_MNIST_PACKAGE}: Fashion-MNIST is in ${dir}`);
+  return { dir, installed: true, message: `installed ${DEBIAN_FASHION_MNIST_PACKAGE} into ${dir}` };
 }
