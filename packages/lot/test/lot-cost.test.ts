@@ -1,7 +1,13 @@
 // The cost model of LOT.md and the equal-compute baseline helpers.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { analyticCostRatio, equalComputeEpochs, equalComputeTeacherSteps, lotStepCost, studentCosts, TEACHER_ONLY_STEP_COST } from '../src/lot/index.js';
+import * as torch from '@lot/torch';
+import { analyticCostRatio, equalComputeEpochs, equalComputeTeacherSteps, forwardMacs, lotStepCost, relativeCostFromMacs, studentCosts,
+  TEACHER_ONLY_STEP_COST } from '../src/lot/index.js';
+import { createVisionModel } from '../src/tasks/vision/models.js';
+import { useOneThread } from './lot-helpers.js';
+
+useOneThread();
 
 describe('cost model', () => {
   test('equal-size student: 3F + 3F + (N−1)·(1F + 3F) per teacher step', () => {
@@ -25,5 +31,18 @@ describe('cost model', () => {
     assert.equal(equalComputeTeacherSteps(lotStepCost(3) * 10), 47);
     assert.equal(equalComputeEpochs(10, 2), 10 * 10 / 3);
     assert.throws(() => lotStepCost(0), /N .* must be an integer >= 1/);
+  });
+
+  test('forward multiply-accumulates of Conv2d and Linear layers (PyTorch hook counts), and relative costs from them', () => {
+    const t = createVisionModel('preresnet20', { numClasses: 10 });
+    const s = createVisionModel('preresnet56', { numClasses: 10 });
+    const run = (m: torch.nn.Module) => m.forward(torch.randn([1, 3, 32, 32]));
+    assert.equal(forwardMacs(t, run), 40813184);
+    assert.equal(forwardMacs(s, run), 87214592);
+    assert.equal(forwardMacs(t, (m) => m.forward(torch.randn([2, 3, 32, 32]))), 2 * 40813184);
+    assert.equal(relativeCostFromMacs(t, s, run), 87214592 / 40813184);
+    assert.equal(t.training, true);
+    // the layers' own forward is back (no instance override left behind)
+    assert.ok(t.modules().every((m) => !Object.prototype.hasOwnProperty.call(m, 'forward')));
   });
 });

@@ -2,9 +2,9 @@
 // forward pass F, a backward pass counting 2F. Teacher-only costs 3F per step;
 // LoT costs 3F (teacher) + Σ_i 3·r_i (students, joint step) + (N−1)·(1F teacher
 // forward + Σ_i 3·r_i) with r_i the student's forward cost relative to the teacher's.
-import type { nn } from '@lot/torch';
+import * as torch from '@lot/torch';
 
-type Module = nn.Module;
+type Module = torch.nn.Module;
 
 export interface CostModel {
   /**
@@ -60,6 +60,46 @@ export const equalComputeEpochs = (lotEpochs: number, n: number, studentRelative
 export function relativeCostFromParameters(teacher: Module, student: Module): number {
   const t = teacher.numParameters();
   return t === 0 ? 1 : student.numParameters() / t;
+}
+
+/**
+ * Multiply-accumulates of one forward pass of `model`, counted over its Conv2d and Linear
+ * layers (output elements × inputs per output; BatchNorm, activations and pooling are
+ * left out). `run(model)` runs one forward pass on a sample input; it is run without a
+ * graph, in eval mode (restored afterwards), and the tensors it makes are released.
+ */
+export function forwardMacs(model: Module, run: (model: Module) => unknown): number {
+  let macs = 0;
+  const patched: Module[] = [];
+  for (const m of model.modules()) {
+    if (m instanceof torch.nn.Conv2d) {
+      const conv = m;
+      const perOutput = (conv.inChannels / conv.groups) * conv.kernelSize[0] * conv.kernelSize[1];
+      const original = conv.forward;
+      conv.forward = (x: torch.Tensor) => { const y = original.call(conv, x); macs += y.numel() * perOutput; return y; };
+      patched.push(conv);
+    } else if (m instanceof torch.nn.Linear) {
+      const linear = m;
+      const original = linear.forward;
+      linear.forward = (x: torch.Tensor) => { const y = original.call(linear, x); macs += y.numel() * linear.inFeatures; return y; };
+      patched.push(linear);
+    }
+  }
+  const wasTraining = model.training;
+  try {
+    model.eval();
+    torch.tidy(() => { torch.noGrad(() => run(model)); });
+  } finally {
+    for (const m of patched) delete (m as { forward?: unknown }).forward;
+    model.train(wasTraining);
+  }
+  return macs;
+}
+
+/** A student's relative forward cost from multiply-accumulates (see forwardMacs): macs(student) / macs(teacher). */
+export function relativeCostFromMacs(teacher: Module, student: Module, run: (model: Module) => unknown): number {
+  const t = forwardMacs(teacher, run);
+  return t === 0 ? 1 : forwardMacs(student, run) / t;
 }
 
 /**
