@@ -223,6 +223,12 @@ describe('report', () => {
     assert.ok(!files.some((f) => f.endsWith('.png')));
     assert.ok(!files.some((f) => f.endsWith('kl.svg')), 'no KL plot without LoT runs');
     await assert.rejects(buildReport([], join(root, 'x')), /no run folders given/);
+    // A rerun of seed 1 (a later folder name): only the latest counts.
+    writeRun(join(dir, 'c-rerun'), 'teacher-only', 2);
+    writeFileSync(join(dir, 'c-rerun', 'summary.json'), readFileSync(join(dir, 'c-rerun', 'summary.json'), 'utf8').replace('"seed":2', '"seed":1'));
+    const again = await buildReport([dir], join(root, 'only-out2'), { png: false });
+    assert.ok(again.markdown.includes('82.00 ± 2.83 (n=2)'), again.markdown);
+    assert.match(again.markdown, /1 finished run repeats a method and seed of another; only the latest of each seed counts/);
     mkdirSync(join(root, 'emptydir'));
     await assert.rejects(buildReport([join(root, 'emptydir')], join(root, 'x')), /neither a run folder/);
   });

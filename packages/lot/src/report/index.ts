@@ -5,7 +5,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { accuracySpec, imitabilitySpec, klSpec, renderPng, renderSvg } from './plots.js';
 import { expandRunDirs, loadRun, type LoadedRun } from './runs.js';
 import { formatPercent } from './stats.js';
-import { METHOD_LABEL, accuracyTable, finalImitation, groupRows, imitabilityRows, imitabilityTable, isFinished, pairLabel } from './table.js';
+import { METHOD_LABEL, accuracyTable, finalImitation, groupRows, imitabilityRows, imitabilityTable, isFinished, latestPerSeed, pairLabel } from './table.js';
 
 export { expandRunDirs, loadRun } from './runs.js';
 export type { EpochPoint, ImitationPoint, LoadedRun, Method } from './runs.js';
@@ -107,6 +107,14 @@ export async function buildReport(runDirs: string[], outDir: string, o: BuildRep
   }
   md.push('');
   const unfinished = classification.filter((r) => !isFinished(r));
+  if (classification.length) {
+    let repeated = 0;
+    for (const row of groupRows(classification)) for (const m of ['lot', 'teacher-only', 'equal-compute'] as const) {
+      const done = row.runs[m].filter(isFinished);
+      repeated += done.length - latestPerSeed(done).length;
+    }
+    if (repeated) notes.push(`${repeated} finished run${repeated === 1 ? ' repeats' : 's repeat'} a method and seed of another; only the latest of each seed counts in the table.`);
+  }
   if (unfinished.length) notes.push(`${unfinished.length} run${unfinished.length === 1 ? ' is' : 's are'} not complete and left out of the accuracy table (status: ${[...new Set(unfinished.map((r) => r.status))].join(', ')}); \`lot resume RUN\` finishes them.`);
   if (notes.length) md.push(...notes.map((n) => `> ${n}`), '');
   const markdown = md.join('\n');

@@ -38,6 +38,20 @@ const settingOf = (r: LoadedRun): string =>
 /** The part of a row's identity that baselines share with LoT runs. */
 const baseKey = (r: LoadedRun): string => JSON.stringify([datasetLabel(r), r.teacher, r.baseEpochs]);
 
+/**
+ * One run per seed: when a seed was run more than once (a rerun in the same folder), the last
+ * by folder name (run folders start with their creation time) counts. Runs without a seed all count.
+ */
+export function latestPerSeed(runs: LoadedRun[]): LoadedRun[] {
+  const bySeed = new Map<number, LoadedRun>();
+  const noSeed: LoadedRun[] = [];
+  for (const r of [...runs].sort((a, b) => a.id.localeCompare(b.id))) {
+    if (r.seed === null) noSeed.push(r);
+    else bySeed.set(r.seed, r);
+  }
+  return [...bySeed.values(), ...noSeed];
+}
+
 /** Only finished runs enter the tables; the others are listed. */
 export const isFinished = (r: LoadedRun): boolean => r.status === 'complete';
 
@@ -81,12 +95,11 @@ export function groupRows(runs: LoadedRun[]): ComparisonRow[] {
   }
   for (const row of rows.values()) {
     for (const m of METHOD_ORDER) {
-      const done = row.runs[m].filter(isFinished);
+      const done = latestPerSeed(row.runs[m].filter(isFinished));
       row.final[m] = stat(done.map((r) => r.finalTestAccuracy).filter((x): x is number => x !== null));
       row.best[m] = stat(done.map((r) => r.bestTestAccuracy).filter((x): x is number => x !== null));
     }
-    const studentFinals = row.runs.lot
-      .filter(isFinished)
+    const studentFinals = latestPerSeed(row.runs.lot.filter(isFinished))
       .map((r) => (r.epochsLog.length ? r.epochsLog[r.epochsLog.length - 1]!.studentTestAccuracy : null))
       .filter((x): x is number => x !== null);
     row.studentFinal = stat(studentFinals);
