@@ -277,6 +277,9 @@ export async function trainVisionRun(run: RunFolder, o: RunOptions = {}): Promis
         });
         const m = trainer.step(batch);
         torch.dispose(batch);
+        if (!Number.isFinite(m.teacherLoss) || m.studentLosses.some((x) => !Number.isFinite(x))) {
+          throw new Error(`training diverged: the ${Number.isFinite(m.teacherLoss) ? 'student' : 'teacher'} loss is ${Number.isFinite(m.teacherLoss) ? m.studentLosses.find((x) => !Number.isFinite(x)) : m.teacherLoss} at step ${trainer.teacherSteps} (epoch ${epoch}); try a lower --lr (now ${cfg.lr})`);
+        }
         seconds += (performance.now() - t0) / 1000;
         accum.loss += m.teacherTaskLoss * m.batchSize;
         accum.correct += m.teacherCorrect ?? 0;
@@ -327,7 +330,7 @@ export async function trainVisionRun(run: RunFolder, o: RunOptions = {}): Promis
     }
   } catch (e) {
     o.progress?.done();
-    run.writeSummary({ ...summaryOf('failed', -1), error: (e as Error).message });
+    run.writeSummary({ ...summaryOf('failed', Math.max(0, epochStart - 1)), error: (e as Error).message });
     throw e;
   } finally {
     torch.dispose(tests);

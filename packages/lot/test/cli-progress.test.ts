@@ -1,0 +1,39 @@
+// The live progress display: one rewritten line on a terminal, plain periodic lines elsewhere.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Progress, formatDuration, type ProgressUpdate } from '../src/cli/progress.js';
+
+const update = (step: number): ProgressUpdate => ({
+  epoch: 2, epochs: 5, step, totalSteps: 100, samples: step * 64, seconds: step * 0.5, stepsThisSession: step,
+  metrics: { loss: 0.51234, acc: 0.877, kl: null },
+});
+
+test('the status line has epoch, step, losses, accuracy, throughput and ETA', () => {
+  const line = Progress.format('lot s0', update(40));
+  assert.equal(line, 'lot s0 | epoch 2/5 | step 40/100 | loss 0.512 | acc 87.7% | 128 img/s | ETA 30s');
+  assert.equal(formatDuration(3725), '1h02m');
+  assert.equal(formatDuration(75), '1m15s');
+});
+
+test('on a terminal: one line rewritten in place, epoch lines above it', () => {
+  let out = '';
+  const p = new Progress('x', { stream: { write: (t: string) => { out += t; }, columns: 200 }, tty: true, intervalMs: 0 });
+  p.update(update(1));
+  p.update(update(2));
+  p.log('epoch 2 done');
+  p.done();
+  assert.ok(!/\n.*step 1\/100/.test(out.split('epoch 2 done')[0]!), 'live updates are not separate lines');
+  assert.equal((out.match(/\r\x1b\[2K/g) ?? []).length, 4);
+  assert.match(out, /\r\x1b\[2Kepoch 2 done\n/);
+});
+
+test('elsewhere: plain lines, at most one per interval', () => {
+  const lines: string[] = [];
+  const p = new Progress('x', { stream: { write: (t: string) => { lines.push(t); } }, tty: false, intervalMs: 60_000 });
+  p.update(update(1));
+  p.update(update(2));
+  p.update(update(3), true);
+  p.log('epoch line');
+  assert.equal(lines.length, 3);
+  assert.ok(lines.every((l) => l.endsWith('\n') && !l.includes('\r')));
+});
