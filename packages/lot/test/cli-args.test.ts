@@ -144,6 +144,17 @@ test('missing data is one line with exit code 2', async () => {
   assert.match(lines[0]!, /^lot: cannot load fashion-mnist: .*(--data-dir|download)/);
 });
 
+test('--dry-run prints the resolved configs; equal compute scales by the students\' relative cost', () => {
+  const r = lot(['train', 'vision', '--teacher', 'smallcnn', '--student', 'preresnet20', '--epochs', '3', '--seeds', '0,1', '--methods', 'lot,equal-compute', '--dry-run']);
+  assert.equal(r.code, 0, r.stderr);
+  const configs = JSON.parse(r.stdout);
+  assert.deepEqual(configs.map((c: { method: string; seed: number }) => `${c.method}/${c.seed}`), ['lot/0', 'equal-compute/0', 'lot/1', 'equal-compute/1']);
+  const ec = configs[1];
+  assert.ok(ec.costRatio > 10 / 3, `a bigger student costs more: ratio ${ec.costRatio}`);
+  assert.equal(ec.epochs, Math.round(3 * ec.costRatio));
+  assert.deepEqual(configs[0].students, ['preresnet20']);
+});
+
 test('the installed command: exit codes and no stack traces', () => {
   const help = lot(['--help']);
   assert.equal(help.code, 0);

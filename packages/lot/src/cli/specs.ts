@@ -51,6 +51,7 @@ export const TRAIN_VISION: CommandSpec = {
     { name: 'baseline', type: 'stringList', choices: ['teacher-only', 'equal-compute'], placeholder: 'NAME', defaultText: 'none', help: 'also run this baseline (same as adding it to --methods)' },
     { name: 'student-lr', type: 'number', min: 0, minExclusive: true, defaultText: 'the teacher\'s --lr', help: 'students\' learning rate' },
     ...common(),
+    { name: 'dry-run', type: 'boolean', default: false, help: 'print the resolved run configurations (JSON) and exit without training' },
   ],
   notes: [
     'Examples:',

@@ -145,6 +145,10 @@ export async function trainVisionCommand(p: Parsed, io: CliIO): Promise<number> 
     for (const [i, s] of options.students.entries()) studentRelative[i] = await relativeCost(options.teacher, s);
   }
   const configs = resolveRuns(options, studentRelative.map((r) => (Number.isNaN(r) ? 1 : r)));
+  if (v.dryRun) {
+    io.out(JSON.stringify(configs, null, 2));
+    return EXIT.ok;
+  }
   const result = await runMany(configs, v.runsDir as string, io, { quiet: v.quiet as boolean });
   if (result.interrupted) return EXIT.interrupted;
   if (result.runs.length > 1) {
