@@ -58,11 +58,11 @@ export async function verifyChecksum(path: string, expected: string): Promise<vo
   }
 }
 
-/** The folder downloads go to: $LOT_DATA_DIR, else $XDG_CACHE_HOME/lot/datasets, else ~/.cache/lot/datasets. */
+/** The folder downloads go to (one subfolder per data set): $LOT_DATA_DIR, else $XDG_CACHE_HOME/lot, else ~/.cache/lot. */
 export function defaultCacheDir(): string {
   if (process.env.LOT_DATA_DIR) return process.env.LOT_DATA_DIR;
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'lot', 'datasets');
+  return join(base, 'lot');
 }
 
 export const isFile = (path: string): boolean => {
