@@ -28,6 +28,13 @@ export interface VisionModelOptions {
   blockRule?: 'lot' | 'classic';
 }
 
+/**
+ * Drops our handle on an intermediate activation as soon as the next layer has consumed it,
+ * as Python's reference counting does: autograd keeps what backward needs, the rest is freed
+ * at once instead of at the end of the enclosing scope (lower peak memory, warm allocator).
+ */
+const release = (t: Tensor): void => t.dispose();
+
 function conv(inC: number, outC: number, k: number, stride = 1): torch.nn.Conv2d {
   const c = new nn.Conv2d(inC, outC, k, { stride, padding: k === 3 ? 1 : 0, bias: false });
   const std = Math.sqrt(2 / (k * k * outC));
@@ -50,10 +57,18 @@ export class PreActBasicBlock extends nn.Module {
     if (downsample) this.registerModule('downsample', downsample);
   }
   forward(x: Tensor): Tensor {
-    let out = this.conv1.forward(this.bn1.forward(x).relu_());
-    out = this.conv2.forward(this.bn2.forward(out).relu_());
-    const residual = this.downsample ? this.downsample.forward(x) : x;
-    return out.add_(residual);
+    const a1 = this.bn1.forward(x).relu_();
+    const c1 = this.conv1.forward(a1);
+    release(a1);
+    const a2 = this.bn2.forward(c1).relu_();
+    release(c1);
+    const out = this.conv2.forward(a2);
+    release(a2);
+    if (!this.downsample) return out.add_(x);
+    const residual = this.downsample.forward(x);
+    out.add_(residual);
+    release(residual);
+    return out;
   }
 }
 
@@ -75,11 +90,18 @@ export class PreActBottleneck extends nn.Module {
     if (downsample) this.registerModule('downsample', downsample);
   }
   forward(x: Tensor): Tensor {
-    let out = this.conv1.forward(this.bn1.forward(x).relu_());
-    out = this.conv2.forward(this.bn2.forward(out).relu_());
-    out = this.conv3.forward(this.bn3.forward(out).relu_());
-    const residual = this.downsample ? this.downsample.forward(x) : x;
-    return out.add_(residual);
+    let h: Tensor = x;
+    for (const [bn, conv] of [[this.bn1, this.conv1], [this.bn2, this.conv2], [this.bn3, this.conv3]] as const) {
+      const a = bn.forward(h).relu_();
+      if (h !== x) release(h);
+      h = conv.forward(a);
+      release(a);
+    }
+    if (!this.downsample) return h.add_(x);
+    const residual = this.downsample.forward(x);
+    h.add_(residual);
+    release(residual);
+    return h;
   }
 }
 
@@ -139,12 +161,22 @@ export class PreResNet extends nn.Module {
 
   forward(x: Tensor): Tensor {
     let h = this.conv1.forward(x);
-    h = this.layer3.forward(this.layer2.forward(this.layer1.forward(h)));
-    h = this.bn.forward(h).relu_();
+    for (const layer of [this.layer1, this.layer2, this.layer3]) {
+      for (const block of layer) {
+        const next = block.forward(h) as Tensor;
+        release(h);
+        h = next;
+      }
+    }
+    const a = this.bn.forward(h).relu_();
+    release(h);
     // The reference's AvgPool2d(8) over the final 8×8 map of a 32×32 input; here over the whole
     // final map, so 28×28 inputs (7×7 at the end) work too.
-    h = F.adaptiveAvgPool2d(h, 1).flatten(1);
-    return this.fc.forward(h);
+    const pooled = F.adaptiveAvgPool2d(a, 1);
+    release(a);
+    const out = this.fc.forward(pooled.flatten(1));
+    release(pooled);
+    return out;
   }
   override extraRepr(): string { return `depth=${this.depth}, block=${this.blockType}, blocks_per_stage=${this.blocksPerStage}`; }
 }
