@@ -30,47 +30,42 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     if (!(group.weightDecay >= 0)) throw new RangeError(`Invalid weight_decay value: ${group.weightDecay}`);
   }
 
-  protected updateGroup(group: ParamGroup<AdamOptions>): void {
+  protected updateParam(p: Tensor, gradient: Tensor, group: ParamGroup<AdamOptions>): void {
     const { lr, eps, weightDecay, amsgrad, maximize } = group;
     const [beta1, beta2] = group.betas;
-    for (const p of group.params) {
-      let grad: Tensor | null = p.grad;
-      if (!grad) continue;
-      if (maximize) grad = grad.neg();
-      const state = this.stateOf(p);
-      if (state.step === undefined) {
-        state.step = 0;
-        state.expAvg = this.own(zerosLike(p));
-        state.expAvgSq = this.own(zerosLike(p));
-        if (amsgrad) state.maxExpAvgSq = this.own(zerosLike(p));
-      }
-      if (amsgrad && !state.maxExpAvgSq) state.maxExpAvgSq = this.own(zerosLike(p));
-      const expAvg = state.expAvg as Tensor;
-      const expAvgSq = state.expAvgSq as Tensor;
-      const step = (state.step as number) + 1;
-      state.step = step;
-
-      if (weightDecay !== 0) {
-        if (this.decoupledWeightDecay) p.mul_(1 - lr * weightDecay);
-        else grad = grad.add(p, weightDecay);
-      }
-      expAvg.lerp_(grad, 1 - beta1);
-      expAvgSq.mul_(beta2).addcmul_(grad, grad, 1 - beta2);
-
-      const biasCorrection1 = 1 - beta1 ** step;
-      const biasCorrection2 = 1 - beta2 ** step;
-      const stepSize = lr / biasCorrection1;
-      const biasCorrection2Sqrt = biasCorrection2 ** 0.5;
-      let denom: Tensor;
-      if (amsgrad) {
-        const maxSq = state.maxExpAvgSq as Tensor;
-        maxSq.copy_(maximum(maxSq, expAvgSq));
-        denom = maxSq.sqrt().div(biasCorrection2Sqrt).add_(eps);
-      } else {
-        denom = expAvgSq.sqrt().div(biasCorrection2Sqrt).add_(eps);
-      }
-      p.addcdiv_(expAvg, denom, -stepSize);
+    let grad = maximize ? gradient.neg() : gradient;
+    const state = this.stateOf(p);
+    if (state.step === undefined) {
+      state.step = 0;
+      state.expAvg = this.own(zerosLike(p));
+      state.expAvgSq = this.own(zerosLike(p));
     }
+    if (amsgrad && !state.maxExpAvgSq) state.maxExpAvgSq = this.own(zerosLike(p));
+    const expAvg = state.expAvg as Tensor;
+    const expAvgSq = state.expAvgSq as Tensor;
+    const step = (state.step as number) + 1;
+    state.step = step;
+
+    if (weightDecay !== 0) {
+      if (this.decoupledWeightDecay) p.mul_(1 - lr * weightDecay);
+      else grad = grad.add(p, weightDecay);
+    }
+    expAvg.lerp_(grad, 1 - beta1);
+    expAvgSq.mul_(beta2).addcmul_(grad, grad, 1 - beta2);
+
+    const biasCorrection1 = 1 - beta1 ** step;
+    const biasCorrection2 = 1 - beta2 ** step;
+    const stepSize = lr / biasCorrection1;
+    const biasCorrection2Sqrt = biasCorrection2 ** 0.5;
+    let denom: Tensor;
+    if (amsgrad) {
+      const maxSq = state.maxExpAvgSq as Tensor;
+      maxSq.copy_(maximum(maxSq, expAvgSq));
+      denom = maxSq.sqrt().div(biasCorrection2Sqrt).add_(eps);
+    } else {
+      denom = expAvgSq.sqrt().div(biasCorrection2Sqrt).add_(eps);
+    }
+    p.addcdiv_(expAvg, denom, -stepSize);
   }
 }
 

@@ -32,35 +32,31 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     if (!(group.alpha >= 0)) throw new RangeError(`Invalid alpha value: ${group.alpha}`);
   }
 
-  protected updateGroup(group: ParamGroup<RMSpropOptions>): void {
+  protected updateParam(p: Tensor, gradient: Tensor, group: ParamGroup<RMSpropOptions>): void {
     const { lr, alpha, eps, weightDecay, momentum, centered, maximize } = group;
-    for (const p of group.params) {
-      let grad: Tensor | null = p.grad;
-      if (!grad) continue;
-      if (maximize) grad = grad.neg();
-      const state = this.stateOf(p);
-      if (state.step === undefined) {
-        state.step = 0;
-        state.squareAvg = this.own(zerosLike(p));
-      }
-      if (momentum > 0 && !state.momentumBuffer) state.momentumBuffer = this.own(zerosLike(p));
-      if (centered && !state.gradAvg) state.gradAvg = this.own(zerosLike(p));
-      state.step = (state.step as number) + 1;
-      if (weightDecay !== 0) grad = grad.add(p, weightDecay);
-      const squareAvg = state.squareAvg as Tensor;
-      squareAvg.mul_(alpha).addcmul_(grad, grad, 1 - alpha);
-      let avg: Tensor;
-      if (centered) {
-        const gradAvg = state.gradAvg as Tensor;
-        gradAvg.lerp_(grad, 1 - alpha);
-        avg = squareAvg.clone().addcmul_(gradAvg, gradAvg, -1).sqrt_();
-      } else avg = squareAvg.sqrt();
-      avg.add_(eps);
-      if (momentum > 0) {
-        const buf = state.momentumBuffer as Tensor;
-        buf.mul_(momentum).addcdiv_(grad, avg);
-        p.add_(buf, -lr);
-      } else p.addcdiv_(grad, avg, -lr);
+    let grad = maximize ? gradient.neg() : gradient;
+    const state = this.stateOf(p);
+    if (state.step === undefined) {
+      state.step = 0;
+      state.squareAvg = this.own(zerosLike(p));
     }
+    if (momentum > 0 && !state.momentumBuffer) state.momentumBuffer = this.own(zerosLike(p));
+    if (centered && !state.gradAvg) state.gradAvg = this.own(zerosLike(p));
+    state.step = (state.step as number) + 1;
+    if (weightDecay !== 0) grad = grad.add(p, weightDecay);
+    const squareAvg = state.squareAvg as Tensor;
+    squareAvg.mul_(alpha).addcmul_(grad, grad, 1 - alpha);
+    let avg: Tensor;
+    if (centered) {
+      const gradAvg = state.gradAvg as Tensor;
+      gradAvg.lerp_(grad, 1 - alpha);
+      avg = squareAvg.clone().addcmul_(gradAvg, gradAvg, -1).sqrt_();
+    } else avg = squareAvg.sqrt();
+    avg.add_(eps);
+    if (momentum > 0) {
+      const buf = state.momentumBuffer as Tensor;
+      buf.mul_(momentum).addcdiv_(grad, avg);
+      p.add_(buf, -lr);
+    } else p.addcdiv_(grad, avg, -lr);
   }
 }

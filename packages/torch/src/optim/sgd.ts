@@ -31,25 +31,21 @@ export class SGD extends Optimizer<SGDOptions> {
     }
   }
 
-  protected updateGroup(group: ParamGroup<SGDOptions>): void {
+  protected updateParam(p: Tensor, gradient: Tensor, group: ParamGroup<SGDOptions>): void {
     const { lr, momentum, dampening, weightDecay, nesterov, maximize } = group;
-    for (const p of group.params) {
-      let grad: Tensor | null = p.grad;
-      if (!grad) continue;
-      if (maximize) grad = grad.neg();
-      if (weightDecay !== 0) grad = grad.add(p, weightDecay);
-      if (momentum !== 0) {
-        const state = this.stateOf(p);
-        let buf = state.momentumBuffer as Tensor | undefined;
-        if (!buf) {
-          buf = this.own(grad.detach().clone());
-          state.momentumBuffer = buf;
-        } else {
-          buf.mul_(momentum).add_(grad, 1 - dampening);
-        }
-        grad = nesterov ? grad.add(buf, momentum) : buf;
+    let grad = maximize ? gradient.neg() : gradient;
+    if (weightDecay !== 0) grad = grad.add(p, weightDecay);
+    if (momentum !== 0) {
+      const state = this.stateOf(p);
+      let buf = state.momentumBuffer as Tensor | undefined;
+      if (!buf) {
+        buf = this.own(grad.detach().clone());
+        state.momentumBuffer = buf;
+      } else {
+        buf.mul_(momentum).add_(grad, 1 - dampening);
       }
-      p.add_(grad, -lr);
+      grad = nesterov ? grad.add(buf, momentum) : buf;
     }
+    p.add_(grad, -lr);
   }
 }
