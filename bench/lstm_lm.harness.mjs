@@ -78,18 +78,23 @@ export async function compare({ name, describe, unit, perStep, python, ours, thr
   for (let i = 0; i < warmup; ++i) ours();
   const info = await py.ready;
   const live0 = liveTensors();
-  const oursTimes = [], pyTimes = [];
+  const oursTimes = [], pyTimes = [], roundRatios = [];
   let lastLoss = NaN;
   for (let r = 0; r < rounds; ++r) {
+    const mine = [];
     const runOurs = () => {
       for (let i = 0; i < steps; ++i) {
         const t0 = now();
         lastLoss = ours();
-        oursTimes.push(now() - t0);
+        mine.push(now() - t0);
       }
     };
-    if (r % 2 === 0) { runOurs(); pyTimes.push(...await py.run(steps)); }
-    else { pyTimes.push(...await py.run(steps)); runOurs(); }
+    let theirs;
+    if (r % 2 === 0) { runOurs(); theirs = await py.run(steps); }
+    else { theirs = await py.run(steps); runOurs(); }
+    oursTimes.push(...mine);
+    pyTimes.push(...theirs);
+    roundRatios.push(median(theirs) / median(mine));
   }
   py.quit();
   const live1 = liveTensors();
@@ -98,7 +103,8 @@ export async function compare({ name, describe, unit, perStep, python, ours, thr
     bench: name, threads, torch: info.torch, steps: oursTimes.length,
     ours_ms: +(mo * 1e3).toFixed(2), pytorch_ms: +(mp * 1e3).toFixed(2),
     ours_throughput: +(perStep / mo).toFixed(1), pytorch_throughput: +(perStep / mp).toFixed(1), unit,
-    ratio: +(mp / mo).toFixed(3), live_tensor_growth: live1 - live0, loss: lastLoss,
+    ratio: +(mp / mo).toFixed(3), round_ratios: roundRatios.map((x) => +x.toFixed(3)),
+    round_ratio_median: +median(roundRatios).toFixed(3), live_tensor_growth: live1 - live0, loss: lastLoss,
   };
   if (args.json) console.log(JSON.stringify(result));
   else {
@@ -107,6 +113,7 @@ export async function compare({ name, describe, unit, perStep, python, ours, thr
     console.log(`  ours    ${result.ours_ms.toFixed(1)} ms/step  ${result.ours_throughput} ${unit}`);
     console.log(`  PyTorch ${result.pytorch_ms.toFixed(1)} ms/step  ${result.pytorch_throughput} ${unit}`);
     console.log(`  ratio ours/PyTorch throughput: ${result.ratio.toFixed(3)}x${result.ratio >= 0.95 ? '' : '  (goal 0.95x)'}`);
+    console.log(`  per-round ratios: ${result.round_ratios.join(', ')} (median ${result.round_ratio_median})`);
     if (result.live_tensor_growth !== 0) console.log(`  WARNING: live tensors grew by ${result.live_tensor_growth}`);
   }
   return result;
