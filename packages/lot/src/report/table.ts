@@ -166,7 +166,7 @@ export function imitabilityRows(runs: LoadedRun[]): ImitabilityRow[] {
     groups.set(label, [...(groups.get(label) ?? []), r]);
   }
   return [...groups.entries()].map(([label, rs]) => {
-    const done = rs.filter((r) => r.status === 'complete' || r.summary?.final);
+    const done = latestPerSeed(rs.filter(isFinished));
     const values = {} as ImitabilityRow['values'];
     for (const kind of ['sophisticated', 'deceptive'] as const) {
       const finals = done.map((r) => finalImitation(r, kind)).filter((x): x is { trainKL: number; testKL: number } => x !== null);
