@@ -83,7 +83,7 @@ function writeImitability(dir: string, seed: number): void {
   writeFileSync(join(dir, 'metrics.jsonl'), `${lines.join('\n')}\n`);
   writeFileSync(
     join(dir, 'summary.json'),
-    JSON.stringify({ kind: 'imitability', seed, status: 'complete', final: { sophisticated: { trainKL: 0.001 + seed * 1e-4, testKL: 0.0012 + seed * 1e-4 }, deceptive: { trainKL: 0.03 + seed * 1e-3, testKL: 0.04 + seed * 1e-3 } } }),
+    JSON.stringify({ kind: 'imitability', seed, status: 'complete', teachers: { sophisticated: { trainAccuracy: 0.9 + seed * 0.02, testAccuracy: 0.85 }, deceptive: { trainAccuracy: 0.7, testAccuracy: 0.1 + seed * 0.01 } }, final: { sophisticated: { trainKL: 0.001 + seed * 1e-4, testKL: 0.0012 + seed * 1e-4 }, deceptive: { trainKL: 0.03 + seed * 1e-3, testKL: 0.04 + seed * 1e-3 } } }),
   );
 }
 
@@ -178,7 +178,12 @@ describe('report', () => {
     // Imitability: final KLs over two seeds.
     const soph = markdown.split('\n').find((l) => l.includes('| sophisticated |'))!;
     assert.ok(soph.includes('0.00105 ± 0.00007 (n=2)') && soph.includes('0.00125 ± 0.00007 (n=2)'), soph);
+    assert.ok(soph.includes('| 91.00 ± 1.41 | 85.00 ± 0.00 |'), soph); // teacher accuracies
+    // Mean over the curve (no meanOverTraining in the summary): mean of 1/s over s = 100..1000, + seed·1e-4.
+    const meanInv = [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000].reduce((a, s) => a + 1 / s, 0) / 10;
+    assert.ok(soph.includes(`${(meanInv + 0.5e-4).toFixed(5)} ± 0.00007 (n=2)`), soph);
     const dec = markdown.split('\n').find((l) => l.includes('| deceptive |'))!;
+    assert.ok(dec.includes('| 70.00 ± 0.00 | 10.50 ± 0.71 |'), dec);
     assert.ok(dec.includes('0.0305 ± 0.0007 (n=2)') && dec.includes('0.0405 ± 0.0007 (n=2)'), dec);
     // Files.
     for (const name of ['accuracy-epoch', 'accuracy-cost', 'kl', 'imitability']) {

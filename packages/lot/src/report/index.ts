@@ -87,7 +87,12 @@ export async function buildReport(runDirs: string[], outDir: string, o: BuildRep
     const groups = imitabilityRows(imitability);
     md.push('## Imitability: sophisticated vs deceptive teacher', '');
     md.push(imitabilityTable(groups), '');
-    md.push('Final KL between each teacher and the fresh students imitating it with equal compute (KL only), on training and test inputs; mean ± sample std over seeds. Lower is easier to imitate.', '');
+    md.push(
+      'KL between each teacher and the fresh student imitating it with equal compute (KL only), on training and test inputs: ' +
+        'at the end, and averaged over the student\'s training (lower: imitated faster); mean ± sample std over seeds. ' +
+        'The deceptive teacher fits randomly permuted labels, so its test accuracy should sit near chance.',
+      '',
+    );
     const im = await plot('imitability', imitabilitySpec(groups), 'Imitability KL curves');
     if (im) md.push(im, '');
   }

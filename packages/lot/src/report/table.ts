@@ -143,20 +143,43 @@ export function accuracyTable(rows: ComparisonRow[]): string {
   return markdownTable(header, body);
 }
 
+type Kind = 'sophisticated' | 'deceptive';
+type ImitationStats = Record<'trainKL' | 'testKL' | 'meanTrainKL' | 'meanTestKL' | 'teacherTrainAccuracy' | 'teacherTestAccuracy', Stat | null>;
+
 export interface ImitabilityRow {
   label: string;
   runs: LoadedRun[];
-  values: Record<'sophisticated' | 'deceptive', Record<'trainKL' | 'testKL', Stat | null>>;
+  values: Record<Kind, ImitationStats>;
 }
 
+const pairOf = (v: unknown): { trainKL: number; testKL: number } | null => {
+  const f = v as Record<string, unknown> | undefined;
+  return f && typeof f.trainKL === 'number' && typeof f.testKL === 'number' ? { trainKL: f.trainKL, testKL: f.testKL } : null;
+};
+
 /** The final train/test KL of a run's students for one teacher kind: summary.final, else the last record. */
-export function finalImitation(r: LoadedRun, kind: 'sophisticated' | 'deceptive'): { trainKL: number; testKL: number } | null {
-  const f = (r.summary?.final as Record<string, unknown> | undefined)?.[kind] as Record<string, unknown> | undefined;
-  if (f && typeof f.trainKL === 'number' && typeof f.testKL === 'number') return { trainKL: f.trainKL, testKL: f.testKL };
+export function finalImitation(r: LoadedRun, kind: Kind): { trainKL: number; testKL: number } | null {
+  const f = pairOf((r.summary?.final as Record<string, unknown> | undefined)?.[kind]);
+  if (f) return f;
   const recs = r.imitation.filter((p) => p.teacherKind === kind);
   if (!recs.length) return null;
   const last = recs.reduce((a, b) => (b.step >= a.step ? b : a));
   return { trainKL: last.trainKL, testKL: last.testKL };
+}
+
+/** The mean KL over the students' training (lower: imitated faster): summary.meanOverTraining, else the mean of the records. */
+export function meanImitation(r: LoadedRun, kind: Kind): { trainKL: number; testKL: number } | null {
+  const f = pairOf((r.summary?.meanOverTraining as Record<string, unknown> | undefined)?.[kind]);
+  if (f) return f;
+  const recs = r.imitation.filter((p) => p.teacherKind === kind);
+  if (!recs.length) return null;
+  return { trainKL: recs.reduce((a, p) => a + p.trainKL, 0) / recs.length, testKL: recs.reduce((a, p) => a + p.testKL, 0) / recs.length };
+}
+
+function teacherAccuracy(r: LoadedRun, kind: Kind): { train: number | null; test: number | null } {
+  const t = (r.summary?.teachers as Record<string, Record<string, unknown>> | undefined)?.[kind];
+  const n = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  return { train: n(t?.trainAccuracy), test: n(t?.testAccuracy) };
 }
 
 export function imitabilityRows(runs: LoadedRun[]): ImitabilityRow[] {
@@ -165,23 +188,43 @@ export function imitabilityRows(runs: LoadedRun[]): ImitabilityRow[] {
     const label = [datasetLabel(r), r.teacher !== '?' ? r.teacher : null, r.student && r.student !== r.teacher ? `student ${r.student}` : null].filter(Boolean).join(', ');
     groups.set(label, [...(groups.get(label) ?? []), r]);
   }
+  const nums = (xs: (number | null | undefined)[]): number[] => xs.filter((x): x is number => typeof x === 'number');
   return [...groups.entries()].map(([label, rs]) => {
     const done = latestPerSeed(rs.filter(isFinished));
     const values = {} as ImitabilityRow['values'];
     for (const kind of ['sophisticated', 'deceptive'] as const) {
-      const finals = done.map((r) => finalImitation(r, kind)).filter((x): x is { trainKL: number; testKL: number } => x !== null);
-      values[kind] = { trainKL: stat(finals.map((f) => f.trainKL)), testKL: stat(finals.map((f) => f.testKL)) };
+      const finals = done.map((r) => finalImitation(r, kind));
+      const means = done.map((r) => meanImitation(r, kind));
+      const acc = done.map((r) => teacherAccuracy(r, kind));
+      values[kind] = {
+        trainKL: stat(nums(finals.map((f) => f?.trainKL))),
+        testKL: stat(nums(finals.map((f) => f?.testKL))),
+        meanTrainKL: stat(nums(means.map((f) => f?.trainKL))),
+        meanTestKL: stat(nums(means.map((f) => f?.testKL))),
+        teacherTrainAccuracy: stat(nums(acc.map((a) => a.train))),
+        teacherTestAccuracy: stat(nums(acc.map((a) => a.test))),
+      };
     }
     return { label, runs: rs, values };
   });
 }
 
 export function imitabilityTable(rows: ImitabilityRow[]): string {
-  const header = ['setting', 'teacher', 'final train KL', 'final test KL'];
+  const header = ['setting', 'teacher', 'teacher train acc. (%)', 'teacher test acc. (%)', 'final train KL', 'final test KL', 'mean train KL over training', 'mean test KL over training'];
   const body: string[][] = [];
   for (const row of rows) {
     for (const kind of ['sophisticated', 'deceptive'] as const) {
-      body.push([row.label, kind, formatValue(row.values[kind].trainKL), formatValue(row.values[kind].testKL)]);
+      const v = row.values[kind];
+      body.push([
+        row.label,
+        kind,
+        formatPercent(v.teacherTrainAccuracy, 2, false),
+        formatPercent(v.teacherTestAccuracy, 2, false),
+        formatValue(v.trainKL),
+        formatValue(v.testKL),
+        formatValue(v.meanTrainKL),
+        formatValue(v.meanTestKL),
+      ]);
     }
   }
   return markdownTable(header, body);
