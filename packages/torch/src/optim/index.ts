@@ -11,6 +11,6 @@ export { clipGradNorm_, clipGradValue_ } from './clip.js';
 export * as lrScheduler from './lr-scheduler.js';
 export {
   LRScheduler, LambdaLR, StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR, CosineAnnealingLR, SequentialLR, ChainedScheduler,
-  ReduceLROnPlateau, OneCycleLR,
+  ReduceLROnPlateau, OneCycleLR, CosineAnnealingWarmRestarts,
 } from './lr-scheduler.js';
 export type { SchedulerStateDict, ReduceLROnPlateauOptions, OneCycleLROptions } from './lr-scheduler.js';

@@ -769,3 +769,73 @@ export class OneCycleLR extends LRScheduler {
 
 const toSnakeKey = (key: string): string => key.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
 const toCamelKey = (key: string): string => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * Cosine annealing with warm restarts (SGDR): the cosine runs over t0 epochs,
+ * then restarts over t0 × tMult, and so on. step() advances one epoch;
+ * step(epoch) accepts a fractional epoch (e.g. epoch + batch / batches).
+ */
+export class CosineAnnealingWarmRestarts extends LRScheduler {
+  t0: number;
+  tI: number;
+  tMult: number;
+  etaMin: number;
+  tCur: number;
+
+  constructor(optimizer: Optimizer<any>, t0: number, tMult = 1, etaMin = 0, lastEpoch = -1) {
+    if (!Number.isInteger(t0) || t0 <= 0) throw new RangeError(`Expected positive integer T_0, but got ${t0}`);
+    if (!Number.isInteger(tMult) || tMult < 1) throw new RangeError(`Expected integer T_mult >= 1, but got ${tMult}`);
+    super(optimizer, lastEpoch);
+    this.t0 = t0;
+    this.tI = t0;
+    this.tMult = tMult;
+    this.etaMin = etaMin;
+    this.tCur = lastEpoch;
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    return this.baseLrs.map((base) => this.etaMin + ((base - this.etaMin) * (1 + Math.cos((Math.PI * this.tCur) / this.tI))) / 2);
+  }
+
+  override step(epoch?: number): void {
+    if (epoch === undefined && this.lastEpoch < 0) epoch = 0;
+    if (epoch === undefined) {
+      epoch = this.lastEpoch + 1;
+      this.tCur = this.tCur + 1;
+      if (this.tCur >= this.tI) {
+        this.tCur = this.tCur % this.tI;
+        this.tI = this.tI * this.tMult;
+      }
+    } else {
+      if (epoch < 0) throw new RangeError(`Expected non-negative epoch, but got ${epoch}`);
+      if (epoch >= this.t0) {
+        if (this.tMult === 1) this.tCur = epoch % this.t0;
+        else {
+          const n = Math.trunc(Math.log((epoch / this.t0) * (this.tMult - 1) + 1) / Math.log(this.tMult));
+          this.tCur = epoch - (this.t0 * (this.tMult ** n - 1)) / (this.tMult - 1);
+          this.tI = this.t0 * this.tMult ** n;
+        }
+      } else {
+        this.tI = this.t0;
+        this.tCur = epoch;
+      }
+    }
+    this.lastEpoch = Math.floor(epoch);
+    const values = this.getLr();
+    this.groups.forEach((g, i) => { g.lr = values[i]; });
+    this.lastLr = this.currentLrs();
+  }
+
+  protected override hyperparameters(): SchedulerStateDict {
+    return { T_0: this.t0, T_i: this.tI, T_mult: this.tMult, eta_min: this.etaMin, T_cur: this.tCur };
+  }
+
+  protected override loadHyperparameters(s: SchedulerStateDict): void {
+    this.t0 = num(s, 'T_0', this.t0);
+    this.tI = num(s, 'T_i', this.tI);
+    this.tMult = num(s, 'T_mult', this.tMult);
+    this.etaMin = num(s, 'eta_min', this.etaMin);
+    this.tCur = num(s, 'T_cur', this.tCur);
+  }
+}
