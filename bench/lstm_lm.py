@@ -61,10 +61,11 @@ for line in sys.stdin:
     cmd = line.split()
     if not cmd or cmd[0] == 'quit':
         break
-    times = []
+    times, cpu = [], []
     for _ in range(int(cmd[1])):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         loss = step()
         loss.item()
         times.append(time.perf_counter() - t0)
-    print(json.dumps({'times': times, 'loss': loss.item()}), flush=True)
+        cpu.append(time.process_time() - c0)
+    print(json.dumps({'times': times, 'cpu': cpu, 'loss': loss.item()}), flush=True)
