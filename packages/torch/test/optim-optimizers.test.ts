@@ -158,6 +158,20 @@ describe('Optimizer', () => {
     assert.ok(Math.abs(Number(v.data()[0]) - 0.9) < 1e-7);
   });
 
+  it('clipGradNorm_ edge cases: no gradients, non-finite norms, a module-like argument', () => {
+    const a = torch.ones([3]).requiresGrad_();
+    assert.equal(optim.clipGradNorm_([a], 1), 0);
+    a.mul(torch.tensor([3, 4, 0])).sum().backward();
+    assert.ok(Math.abs(optim.clipGradNorm_({ parameters: () => [a] }, 10) - 5) < 1e-6);
+    assert.deepEqual([...a.grad!.data()], [3, 4, 0]);
+    assert.ok(Math.abs(optim.clipGradNorm_(a, 1) - 5) < 1e-6);
+    assert.ok(Math.abs(a.grad!.norm().item() - 1) < 1e-5);
+    a.grad = torch.tensor([Infinity, 1, 1]);
+    assert.throws(() => optim.clipGradNorm_([a], 1, 2, true), /non-finite/);
+    optim.clipGradValue_([a], 0.5);
+    assert.deepEqual([...a.grad!.data()], [0.5, 0.5, 0.5]);
+  });
+
   it('step(closure) returns the loss', () => {
     const w = torch.tensor([2]).requiresGrad_();
     const opt = new optim.SGD([w], { lr: 0.25 });
