@@ -413,6 +413,14 @@ describe('init', () => {
 });
 
 describe('memory', () => {
+  test('dispose() frees parameters, gradients and buffers', () => {
+    const before = torch.memoryStats().liveTensors;
+    {
+      using m = new ResNet();
+      torch.tidy(() => m.forward(torch.randn([2, 3, 8, 8])).sum().backward());
+    }
+    assert.equal(torch.memoryStats().liveTensors, before);
+  });
   test('forward and backward inside tidy leave no tensors behind', () => {
     const models: [torch.nn.Module, () => Tensor][] = [
       [new ResNet(), () => torch.randn([2, 3, 8, 8])],

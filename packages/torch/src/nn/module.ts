@@ -233,6 +233,20 @@ export abstract class Module {
     return this;
   }
 
+  /**
+   * Frees the native memory of every parameter (and its gradient) and buffer now,
+   * instead of when they are garbage collected; the module is unusable afterwards.
+   */
+  dispose(): void {
+    for (const p of this.parameters()) {
+      if (p.isDisposed) continue;
+      p.grad = null;
+      p.dispose();
+    }
+    for (const b of this.buffers()) if (!b.isDisposed) b.dispose();
+  }
+  [Symbol.dispose](): void { this.dispose(); }
+
   // ---------------------------------------------------------------- state dicts
 
   /**
