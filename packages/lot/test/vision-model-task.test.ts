@@ -105,4 +105,25 @@ describe('LoT on vision models', () => {
     assert.equal(tracked, 12);
     torch.dispose(data);
   });
+
+  test("teacherModeInStudentSteps 'eval': the cursor's batches leave the teacher's BatchNorm statistics alone", () => {
+    const data = batches(3, 4, 5, 1, 12, 4);
+    const learner = (seed: number) => {
+      torch.manualSeed(seed);
+      const model = createVisionModel('smallcnn', { numClasses: 4, inChannels: 1 });
+      return { model, optimizer: new torch.optim.SGD(model.parameters(), { lr: 0.01 }) };
+    };
+    for (const [mode, perStep] of [['train', 3], ['eval', 1]] as const) {
+      const teacher = learner(0);
+      const trainer = new LotTrainer({ teacher, students: [learner(1)], task: visionTask,
+        config: { alpha: 0.5, n: 3, tau: 1.5, variant: 'kl_ce', detach: true, teacherModeInStudentSteps: mode },
+        nextStudentBatch: () => data[2] });
+      trainer.step(data[0]);
+      trainer.step(data[1]);
+      const tracked = torch.tidy(() => teacher.model.stateDict()['features.1.num_batches_tracked'].item());
+      assert.equal(tracked, 2 * perStep, mode);
+      assert.equal(teacher.model.training, true);
+    }
+    torch.dispose(data);
+  });
 });
