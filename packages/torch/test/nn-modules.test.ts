@@ -100,6 +100,10 @@ describe('Module registration and traversal', () => {
     assert.equal(m.bn1.num_batches_tracked!.dtype, 'int64');
     assert.equal(m.forward(torch.randn([1, 3, 8, 8], { dtype: 'float64' })).dtype, 'float64');
     m.to('cpu');
+    const lin = new nn.Linear(2, 2);
+    const shared = new nn.Sequential(lin, lin).to('float64');
+    assert.equal(shared.at(0), shared.at(1));
+    assert.equal(lin.weight.dtype, 'float64');
   }));
 
   test('toString prints the tree as PyTorch', () => {

@@ -174,30 +174,36 @@ export abstract class Module {
       }
       return noGrad(() => t.to(target));
     };
+    const moved = new Map<Tensor, Tensor>();  // shared tensors move once
     for (const m of this.modules()) {
       for (const [n, p] of m._parameters) {
         if (!p) continue;
+        const done = moved.get(p);
+        if (done) { m._parameters.set(n, done); continue; }
         const c = convert(p);
         if (!c) continue;
         const g = p.grad;
-        const np = asParameter(c, p.requiresGrad);
+        const np = asParameter(c, p.requiresGrad)!;
         if (g) {
           const cg = convert(g);
-          np!.grad = cg ?? g;
+          np.grad = cg ?? g;
           cg?.dispose();
           g.dispose();
         }
         m._parameters.set(n, np);
-        p.dispose();
+        moved.set(p, np);
       }
       for (const [n, b] of m._buffers) {
         if (!b) continue;
+        const done = moved.get(b);
+        if (done) { m._buffers.set(n, done); continue; }
         const c = convert(b);
         if (!c) continue;
         m._buffers.set(n, keep(c));
-        b.dispose();
+        moved.set(b, c);
       }
     }
+    for (const old of moved.keys()) old.dispose();
     return this;
   }
   float(): this { return this.to('float32'); }
