@@ -20,15 +20,28 @@ function makeFormatter(values: number[], floating: boolean, isBool: boolean): { 
   const hi = Math.max(...abs);
   const intMode = finite.every((v) => v === Math.ceil(v));
   const sciMode = finite.length > 0 && (hi / lo > 1000 || hi > 1e8 || (!intMode && lo < 1e-4));
-  const sci = (v: number) => v.toExponential(4).replace(/e([+-])(\d)$/, 'e$10$2');
+  const sci = (v: number) => halfEven(v, 4, true).replace(/e([+-])(\d)$/, 'e$10$2');
   const text = (v: number): string => {
     if (Number.isNaN(v)) return 'nan';
     if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
-    if (sciMode) return sci(v);
-    return intMode ? v.toFixed(0) + '.' : v.toFixed(4);
+    const sign = Object.is(v, -0) ? '-' : '';
+    if (sciMode) return sign + sci(v);
+    return sign + (intMode ? v.toFixed(0) + '.' : halfEven(v, 4, false));
   };
   const width = finite.length === 0 ? 1 : Math.max(1, ...finite.map((v) => text(v).length));
   return { text, width };
+}
+
+// Python's format rounds an exact tie to even ('%.4f' % 0.03125 is '0.0312');
+// toFixed and toExponential round it away from zero. The 25 extra digits are
+// exact, and only a true tie reads 5 followed by zeros there.
+function halfEven(v: number, digits: number, scientific: boolean): string {
+  const rounded = scientific ? v.toExponential(digits) : v.toFixed(digits);
+  const [long, exponent] = (scientific ? v.toExponential(digits + 25) : v.toFixed(digits + 25)).split('e');
+  if (!/^50*$/.test(long.slice(-25))) return rounded;
+  const truncated = long.slice(0, -25);
+  if (Number(truncated[truncated.length - 1]) % 2 === 1) return rounded;
+  return exponent === undefined ? truncated : `${truncated}e${exponent}`;
 }
 
 // The elements that printing shows (edge items of every dimension), as get_summarized_data.

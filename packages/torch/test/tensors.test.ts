@@ -444,6 +444,11 @@ describe('item, tolist and printing', () => {
         '        14., 15., 16., 17., 18., 19., 20., 21., 22., 23., 24., 25., 26., 27.,\n        28., 29.])'],
       [torch.arange(2000, undefined, 1, { dtype: 'float32' }),
         'tensor([0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 1.9970e+03, 1.9980e+03,\n        1.9990e+03])'],
+      // Exact ties round to even, as Python's '%.4f' and '%.4e'; negative zero keeps its sign.
+      [torch.tensor([0.03125, 0.15625, -0.09375, 1.5]), 'tensor([ 0.0312,  0.1562, -0.0938,  1.5000])'],
+      [torch.tensor([1.03125e5, 1]), 'tensor([1.0312e+05, 1.0000e+00])'],
+      [torch.tensor([-0, 1]), 'tensor([-0., 1.])'],
+      [torch.tensor([-0, 1.5]), 'tensor([-0.0000, 1.5000])'],
     ];
     for (const [t, expected] of cases) assert.equal(t.toString(), expected);
     const x = torch.arange(6, undefined, 1, { dtype: 'float32' }).reshape(2, 3).requiresGrad_();
