@@ -2,6 +2,8 @@
 // scopes (tidy, DisposeScope with `using`, keep, dispose) free what they should.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import * as torch from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { useOneThread } from './helpers.js';
@@ -204,6 +206,19 @@ describe('scopes', () => {
       u = x;
     }
     assert.equal(u.isDisposed, true);
+    assert.equal(live(), before);
+  });
+
+  test('the safety net: tensors nobody disposed are freed when the GC collects their handles', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const before = live();
+    (() => { for (let i = 0; i < 2000; ++i) torch.ones([256]).add(1); })();
+    assert.equal(live(), before + 4000);
+    for (let i = 0; i < 5 && live() > before; ++i) {
+      gc();
+      await new Promise((r) => setImmediate(r));
+    }
     assert.equal(live(), before);
   });
 
