@@ -64,6 +64,12 @@ describe('save / load round trip', () => {
     assert.deepEqual(asTensor(back.empty).shape, [0, 2]);
     assert.deepEqual(asTensor(back.scalar).shape, []);
     assert.equal(asTensor(back.scalar).item(), 2.5);
+    // requires_grad is kept, as torch.save does; a slice comes back with its own shape and values.
+    const w = torch.randn([2]).requiresGrad_();
+    const again = torch.deserialize(torch.serialize({ w, part: torch.arange(10).slice(0, 2, 4) })) as Rec;
+    assert.equal(asTensor(again.w).requiresGrad, true);
+    assert.deepEqual(asTensor(again.w).tolist(), w.tolist());
+    assert.deepEqual(asTensor(again.part).tolist(), [2, 3]);
     // Top-level values other than objects work too.
     assert.deepEqual(asTensor(torch.deserialize(torch.serialize(torch.arange(3)))).tolist(), [0, 1, 2]);
     assert.deepEqual(torch.deserialize(torch.serialize([1, 'two', null])), [1, 'two', null]);
