@@ -22,6 +22,10 @@ describe('gradcheck itself', () => {
     assert.ok(report.maxAbsError < 1e-7, `max error ${report.maxAbsError}`);
   });
 
+  test('refuses inputs that are not float64 (finite differences in float32 are too coarse)', () => {
+    assert.throws(() => gradcheck((a) => a.mul(2), [torch.ones([2], { requiresGrad: true })]), /must be float64, got float32/);
+  });
+
   test('rejects a wrong gradient (a detached factor hides half of d(x*x)/dx)', () => {
     const x = param([4]);
     assert.throws(() => gradcheck((a) => a.detach().mul(a), [x]), /gradcheck: input 0 element 0: numerical/);
@@ -40,6 +44,23 @@ describe('gradients match finite differences', () => {
     const input = param([1, 4, 6, 5]);
     const weight = param([6, 2, 3, 2], 0.5);
     gradcheck((x, w) => F.conv2d(x, w, null, { stride: [1, 2], padding: [2, 1], groups: 2 }), [input, weight]);
+  });
+
+  test('conv2d with dilation and padding "same"', () => {
+    const input = param([1, 2, 6, 6]);
+    const weight = param([2, 2, 3, 3], 0.5);
+    gradcheck((x, w) => F.conv2d(x, w, null, { dilation: 2, padding: 2 }), [input, weight]);
+    gradcheck((x, w) => F.conv2d(x, w, null, { padding: 'same' }), [input, weight]);
+  });
+
+  test('batch_norm in eval mode uses the running statistics', () => {
+    const input = param([3, 2, 2]);
+    const weight = param([2]);
+    const runningMean = torch.tensor([0.5, -1], { dtype: 'float64' });
+    const runningVar = torch.tensor([2, 0.5], { dtype: 'float64' });
+    gradcheck((x, w) => F.batchNorm(x, runningMean, runningVar, { weight: w, training: false }), [input, weight]);
+    const out = F.batchNorm(input.detach(), runningMean, runningVar, { training: false, eps: 0 });
+    assertClose(out.index(0, 1, 0).item(), (input.index(0, 1, 0).item() + 1) / Math.sqrt(0.5), 1e-12, 0);
   });
 
   test('batch_norm in training mode (batch statistics), weight and bias', () => {
@@ -106,6 +127,14 @@ describe('gradients match finite differences', () => {
     const v = param([2, 1, 4, 3]);
     gradcheck((a, b, c) => F.scaledDotProductAttention(a, b, c), [q, k, v]);
     gradcheck((a, b, c) => F.scaledDotProductAttention(a, b, c, { isCausal: true }), [q, k, v]);
+  });
+
+  test('scaled_dot_product_attention with an additive float mask and a custom scale', () => {
+    const q = param([1, 2, 3, 2]);
+    const k = param([1, 2, 4, 2]);
+    const v = param([1, 2, 4, 2]);
+    const mask = torch.randn([3, 4], { dtype: 'float64' });
+    gradcheck((a, b, c) => F.scaledDotProductAttention(a, b, c, { attnMask: mask, scale: 0.3 }), [q, k, v]);
   });
 
   test('causal attention equals softmax(QK^T/sqrt(d) + mask) V', () => {
