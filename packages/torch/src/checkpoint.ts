@@ -4,6 +4,14 @@
 // The write is atomic (a temporary file, then a rename), so a crash never
 // leaves a broken checkpoint; a truncated or foreign file is refused with an
 // Error that names it.
+//
+//   torch.saveCheckpoint(path, { model, optimizers: opt, schedulers: sched, extra: { epoch, step } });
+//   // later, with model, opt and sched built as for a fresh run:
+//   const { epoch, step } = torch.loadCheckpoint(path, { model, optimizers: opt, schedulers: sched });
+//
+// Several models or optimizers go by name ({ teacher, student }) or as a list.
+// The random state is libtorch's default (CPU) generator; a seeded DataLoader
+// resumes from its (epoch, batch), which belong in `extra`.
 import { tidy } from './scope.js';
 import { load, save, Saveable } from './serialize.js';
 import { getRngState, setRngState } from './runtime.js';
