@@ -3,8 +3,9 @@
 // ({state: {<index>: {...}}, param_groups: [{...options, params: [indices]}]},
 // snake_case keys) so that a checkpoint's optimizer part reads like Python's.
 //
-// Updates run in place under noGrad inside a tidy scope: temporaries are freed
-// at the end of every step and only the state tensors (kept) live on.
+// Updates run in place under noGrad, one parameter at a time in its own tidy
+// scope: temporaries are freed as each parameter is done, and only the state
+// tensors (kept, owned by the optimizer until dispose()) live on.
 import { enableGrad, noGrad } from '../autograd.js';
 import { scalarTensor } from '../ops/creation.js';
 import { dispose, keep, tidy } from '../scope.js';
