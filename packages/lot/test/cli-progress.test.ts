@@ -10,7 +10,7 @@ const update = (step: number): ProgressUpdate => ({
 
 test('the status line has epoch, step, losses, accuracy, throughput and ETA', () => {
   const line = Progress.format('lot s0', update(40));
-  assert.equal(line, 'lot s0 | epoch 2/5 | step 40/100 | loss 0.512 | acc 87.7% | 128 img/s | ETA 30s');
+  assert.equal(line, 'lot s0 | epoch 2/5 | step 40/100 | ETA 30s | 128 img/s | loss 0.512 | acc 87.7%');
   assert.equal(formatDuration(3725), '1h02m');
   assert.equal(formatDuration(75), '1m15s');
 });

@@ -62,9 +62,10 @@ export class Progress {
       label,
       `epoch ${u.epoch}/${u.epochs}`,
       `step ${u.step}/${u.totalSteps}`,
+      `ETA ${formatDuration(eta)}`,
+      `${rate >= 100 ? rate.toFixed(0) : rate.toFixed(1)} img/s`,
     ];
     for (const [k, v] of Object.entries(u.metrics ?? {})) if (typeof v === 'number' && Number.isFinite(v)) parts.push(formatMetric(k, v));
-    parts.push(`${rate >= 100 ? rate.toFixed(0) : rate.toFixed(1)} img/s`, `ETA ${formatDuration(eta)}`);
     return parts.join(' | ');
   }
 

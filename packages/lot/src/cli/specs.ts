@@ -92,7 +92,10 @@ export const IMITABILITY: CommandSpec = {
     { name: 'tau', type: 'number', default: 1.5, min: 0, minExclusive: true, help: 'τ of the students\' KL' },
     { name: 'seed', type: 'int', default: 0, min: 0, help: 'seed (models, data order, and the label permutation)' },
     { name: 'eval-every', type: 'int', default: 20, min: 1, placeholder: 'STEPS', help: 'student steps between KL measurements' },
-    ...common().map((o) => (o.name === 'lr' ? { ...o, default: 0.1, help: 'learning rate (teachers and students)' } : o)).filter((o) => o.name !== 'log-every'),
+    ...common()
+      .map((o) => (o.name === 'lr' ? { ...o, default: 0.1, help: 'learning rate (teachers and students)' } : o))
+      .map((o) => (o.name === 'augment' ? { ...o, default: false, help: 'random crop (padding 4) and flip for teachers and students (off by default: the deceptive teacher must memorize its labels)' } : o))
+      .filter((o) => o.name !== 'log-every'),
   ],
 };
 

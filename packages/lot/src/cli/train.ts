@@ -104,7 +104,7 @@ export async function runMany(configs: VisionRunConfig[], runsDir: string, io: C
         : cfg.method === 'equal-compute'
           ? `equal compute (teacher-only ${cfg.teacher}, ${cfg.epochs} epochs = ${cfg.baseEpochs} × cost ratio ${cfg.costRatio?.toFixed(2)})`
           : `teacher-only (${cfg.teacher})`;
-      io.err(`lot: run ${i + 1}/${configs.length}: ${what}, seed ${cfg.seed}, ${cfg.epochs} epochs -> ${relative(process.cwd(), run.dir) || run.dir}`);
+      io.err(`lot: run ${i + 1}/${configs.length}: ${what}, seed ${cfg.seed}, ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'} -> ${relative(process.cwd(), run.dir) || run.dir}`);
       const progress = o.quiet ? null : new Progress(`${cfg.method} s${cfg.seed}`);
       const summary = await trainVisionRun(run, { signal: stopper.signal, progress, data, log: io.err });
       out.runs.push({ dir: run.dir, summary });

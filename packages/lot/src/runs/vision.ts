@@ -247,7 +247,8 @@ export async function trainVisionRun(run: RunFolder, o: RunOptions = {}): Promis
     });
   };
 
-  run.writeSummary({ ...summaryOf('running', epochStart - 1) });
+  let epochsDone = epochStart - 1;
+  run.writeSummary({ ...summaryOf('running', epochsDone) });
   const tests = evalBatches(test, cfg.evalBatchSize);
   const totalSteps = cfg.epochs * batchesPerEpoch;
   const sessionStart = performance.now();
@@ -326,11 +327,12 @@ export async function trainVisionRun(run: RunFolder, o: RunOptions = {}): Promis
       else log(line);
       accum = newAccum();
       checkpoint(epoch + 1, 0);
+      epochsDone = epoch;
       run.writeSummary({ ...summaryOf('running', epoch) });
     }
   } catch (e) {
     o.progress?.done();
-    run.writeSummary({ ...summaryOf('failed', Math.max(0, epochStart - 1)), error: (e as Error).message });
+    run.writeSummary({ ...summaryOf('failed', epochsDone), error: (e as Error).message });
     throw e;
   } finally {
     torch.dispose(tests);
