@@ -65,8 +65,15 @@ describe('indices out of range', () => {
   test('advanced indexing with a tensor', () => {
     expectError(() => torch.ones([3]).index(long([3])), /aten::index\.Tensor/, /index 3 is out of bounds for dimension 0 with size 3/);
   });
-  test('index() with a number past the end names the bound', () => {
-    expectError(() => torch.ones([2, 3]).index(0, 3), /index 3 is out of bounds for dimension 1 with size 3/);
+  test('index() with a number past the end names the bound, and frees its intermediate views', () => {
+    const x = torch.ones([2, 3, 4]);
+    const floatIndex = torch.tensor([1]);
+    const before = torch.memoryStats().liveTensors;
+    expectError(() => x.index(0, 3), /index 3 is out of bounds for dimension 1 with size 3/);
+    expectError(() => x.index(1, '0:2', floatIndex), /aten::index\.Tensor/, /must be long, int, byte or bool/);
+    expectError(() => x.index(0, 'a:b'), /non-integer bound/);
+    assert.equal(torch.memoryStats().liveTensors, before);
+    torch.dispose([x, floatIndex]);
   });
   test('embedding with an id past the table', () => {
     expectError(() => torch.nn.functional.embedding(long([7]), torch.ones([4, 2])), /aten::embedding/, /index out of range in self/);

@@ -142,26 +142,28 @@ export function index(a: Tensor, ...specs: IndexSpec[]): Tensor {
   const advanced: (Tensor | null)[] = [];
   let dim = 0;
   const step = (next: Tensor) => { made.push(next); current = next; };
-  for (const [source, spec] of specs.entries()) {
-    if (spec instanceof Tensor) { advanced[dim] = spec; dim++; continue; }
-    if (typeof spec === 'number') {
-      const size = current.shape[dim];
-      if (spec >= size || spec < -size) throw new RangeError(`index ${spec} is out of bounds for dimension ${source} with size ${size}`);
-      step(select(current, dim, spec));
-      continue;
+  // The intermediate views are freed whether indexing succeeds or throws.
+  let result: Tensor | null = null;
+  try {
+    for (const [source, spec] of specs.entries()) {
+      if (spec instanceof Tensor) { advanced[dim] = spec; dim++; continue; }
+      if (typeof spec === 'number') {
+        const size = current.shape[dim];
+        if (spec >= size || spec < -size) throw new RangeError(`index ${spec} is out of bounds for dimension ${source} with size ${size}`);
+        step(select(current, dim, spec));
+        continue;
+      }
+      if (spec === null || spec === ':') { dim++; continue; }
+      const [start, end, stride] = typeof spec === 'string' ? parseSlice(spec) : [spec[0], spec[1], spec[2] ?? 1];
+      step(slice(current, dim, start, end, stride));
+      dim++;
     }
-    if (spec === null || spec === ':') { dim++; continue; }
-    const [start, end, stride] = typeof spec === 'string' ? parseSlice(spec) : [spec[0], spec[1], spec[2] ?? 1];
-    step(slice(current, dim, start, end, stride));
-    dim++;
-  }
-  let result = current;
-  if (advanced.length > 0) {
     const list = Array.from({ length: advanced.length }, (_, i) => advanced[i]?.handle ?? null);
-    result = callTensor(indexOp(), current.handle, list);
+    result = advanced.length > 0 ? callTensor(indexOp(), current.handle, list) : current;
+  } finally {
+    for (const m of made) if (m !== result) m.dispose();
   }
-  for (const m of made) if (m !== result) m.dispose();
-  return result === a ? view(a, a.shape) : result;
+  return result === a ? view(a, a.shape) : result!;
 }
 
 /** In place: a[indices] = values (or += with accumulate). */
