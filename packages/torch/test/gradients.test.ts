@@ -98,6 +98,27 @@ describe('gradients match finite differences', () => {
     gradcheck(run, [input, h0, c0, wIh, wHh, bIh, bHh]);
   });
 
+  test('fused lstm, two layers, bidirectional, batch first (params per layer and direction)', () => {
+    const [batch, seq, inputSize, hidden] = [2, 2, 2, 1];
+    const params: Tensor[] = [];
+    for (let layer = 0; layer < 2; ++layer) {
+      for (let direction = 0; direction < 2; ++direction) {
+        const inSize = layer === 0 ? inputSize : 2 * hidden;
+        params.push(param([4 * hidden, inSize], 0.5), param([4 * hidden, hidden], 0.5), param([4 * hidden], 0.5), param([4 * hidden], 0.5));
+      }
+    }
+    const input = param([batch, seq, inputSize]);
+    const h0 = torch.zeros([4, batch, hidden], { dtype: 'float64' });
+    const c0 = torch.zeros([4, batch, hidden], { dtype: 'float64' });
+    const run = (x: Tensor, ...p: Tensor[]) => {
+      const out = F.lstm(x, [h0, c0], p, { numLayers: 2, bidirectional: true, batchFirst: true });
+      assert.deepEqual(out.output.shape, [batch, seq, 2 * hidden]);
+      assert.deepEqual(out.h.shape, [4, batch, hidden]);
+      return torch.cat([out.output.flatten(), out.c.flatten()]);
+    };
+    gradcheck(run, [input, ...params]);
+  });
+
   test('lstm output matches a hand-written cell (gate order i, f, g, o)', () => {
     const x = torch.randn([2, 1, 3], { dtype: 'float64' });
     const h0 = torch.randn([1, 1, 2], { dtype: 'float64' });
