@@ -1,5 +1,5 @@
 // Per-op overhead, our side: N adds of 1-element float32 tensors, results disposed.
-// Prints one JSON line: { tidy: µs/op, dispose: µs/op, threads }.
+// Prints one JSON line: { tidy, dispose: wall µs/op; tidyCpu, disposeCpu: process CPU µs/op; threads }.
 import * as torch from '../packages/torch/dist/src/index.js';
 import { parseArgs, now } from './common.mjs';
 
@@ -35,8 +35,12 @@ const order = args.order === 'dispose-first' ? ['dispose', 'tidy'] : ['tidy', 'd
 const result = { threads };
 for (const kind of order) {
   const t0 = now();
+  const c0 = process.cpuUsage();
   if (kind === 'tidy') runTidy(n); else runDispose(n);
+  const c1 = process.cpuUsage(c0);
   result[kind] = ((now() - t0) / n) * 1e6;
+  // CPU time of the whole process (GC threads included): steadier than wall time on a busy machine.
+  result[kind + 'Cpu'] = (c1.user + c1.system) / n;
 }
 if (torch.memoryStats().liveTensors !== 2) throw new Error(`leak: ${torch.memoryStats().liveTensors} live tensors`);
 console.log(JSON.stringify(result));

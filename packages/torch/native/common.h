@@ -17,6 +17,8 @@ struct JsError : std::runtime_error {
 // The native side of one JavaScript tensor handle (an External).
 // All live holders sit in an intrusive list so the probe can count them.
 struct TensorHolder {
+  static constexpr uint32_t kMagic = 0x4c6f5454;  // tells our Externals from other addons'
+  uint32_t magic = kMagic;
   at::Tensor tensor;
   int64_t reportedBytes = 0;
   bool live = false;
@@ -29,8 +31,18 @@ napi_value wrapTensor(napi_env env, at::Tensor tensor);
 // The holder behind a handle; throws JsError for anything else or a disposed tensor.
 TensorHolder* holderOf(napi_env env, napi_value value);
 inline const at::Tensor& tensorOf(napi_env env, napi_value value) { return holderOf(env, value)->tensor; }
+// The holder behind `value` when it is one of our live handles, else nullptr; never throws.
+inline TensorHolder* liveHolderOrNull(napi_env env, napi_value value) {
+  void* data = nullptr;
+  if (napi_get_value_external(env, value, &data) != napi_ok || !data) return nullptr;
+  auto* h = static_cast<TensorHolder*>(data);
+  return h->magic == TensorHolder::kMagic && h->live ? h : nullptr;
+}
 bool isHandle(napi_env env, napi_value value);
 void disposeHolder(napi_env env, TensorHolder* holder);
+// Raw Node-API entries: dispose(handle), isDisposed(handle).
+napi_value disposeEntry(napi_env env, napi_callback_info info);
+napi_value isDisposedEntry(napi_env env, napi_callback_info info);
 int64_t liveTensorCount();
 int64_t liveTensorBytes();
 

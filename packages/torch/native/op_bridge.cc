@@ -118,6 +118,32 @@ void forEachElement(napi_env env, napi_value v, const ArgSpec& spec, F&& f) {
 }
 
 c10::IValue convertArg(napi_env env, napi_value v, const ArgSpec& spec) {
+  // Fast paths for the common kinds: one Node-API call, no napi_typeof.
+  switch (spec.kind) {
+    case Kind::Tensor:
+      if (TensorHolder* h = liveHolderOrNull(env, v)) return h->tensor;
+      break;
+    case Kind::Float: {
+      double d;
+      if (napi_get_value_double(env, v, &d) == napi_ok) return d;
+      break;
+    }
+    case Kind::Int: {
+      double d;
+      if (napi_get_value_double(env, v, &d) == napi_ok && d == std::trunc(d) && std::isfinite(d)) return static_cast<int64_t>(d);
+      break;
+    }
+    case Kind::Scalar: {
+      double d;
+      if (napi_get_value_double(env, v, &d) == napi_ok) {
+        if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9.007199254740992e15)
+          return c10::Scalar(static_cast<int64_t>(d));
+        return c10::Scalar(d);
+      }
+      break;
+    }
+    default: break;
+  }
   napi_valuetype type;
   napi_typeof(env, v, &type);
   if (type == napi_undefined) {
@@ -231,6 +257,24 @@ int resolve(const std::string& name, const std::string& overload) {
 
 constexpr size_t kMaxArgs = 40;
 
+// Argument stacks are reused across calls (one per nesting depth, in case an
+// operator ever calls back into JavaScript), so a call allocates no vector.
+thread_local std::vector<torch::jit::Stack>& stackPool = *new std::vector<torch::jit::Stack>();
+thread_local size_t stackDepth = 0;
+
+struct PooledStack {
+  torch::jit::Stack& stack;
+  PooledStack() : stack(acquire()) {}
+  ~PooledStack() {
+    stack.clear();
+    --stackDepth;
+  }
+  static torch::jit::Stack& acquire() {
+    if (stackPool.size() <= stackDepth) stackPool.resize(stackDepth + 1);
+    return stackPool[stackDepth++];
+  }
+};
+
 napi_value callOp(napi_env env, napi_callback_info info) {
   size_t argc = kMaxArgs;
   napi_value argv[kMaxArgs];
@@ -244,19 +288,20 @@ napi_value callOp(napi_env env, napi_callback_info info) {
   OpEntry& op = registry[id];
   return guarded(env, op.qualifiedName.c_str(), [&]() -> napi_value {
     size_t given = argc - 1;
-    if (given > op.args.size())
-      throw JsError("takes " + std::to_string(op.args.size()) + " arguments, got " + std::to_string(given));
-    napi_value undefinedValue;
-    napi_get_undefined(env, &undefinedValue);
-    torch::jit::Stack stack;
-    stack.reserve(op.args.size());
-    for (size_t i = 0; i < op.args.size(); ++i) {
-      stack.push_back(convertArg(env, i < given ? argv[i + 1] : undefinedValue, op.args[i]));
-    }
+    const size_t nargs = op.args.size();
+    if (given > nargs)
+      throw JsError("takes " + std::to_string(nargs) + " arguments, got " + std::to_string(given));
+    napi_value undefinedValue = nullptr;
+    if (given < nargs) napi_get_undefined(env, &undefinedValue);
+    PooledStack pooled;
+    torch::jit::Stack& stack = pooled.stack;
+    stack.reserve(nargs);
+    for (size_t i = 0; i < nargs; ++i) stack.push_back(convertArg(env, i < given ? argv[i + 1] : undefinedValue, op.args[i]));
     op.handle.callBoxed(stack);
     auto convertReturn = [&](size_t i) -> napi_value {
       int alias = op.returnAliasesArg[i];
       if (alias >= 0 && static_cast<size_t>(alias) < given) return argv[alias + 1];
+      if (stack[i].isTensor()) return wrapTensor(env, std::move(stack[i]).toTensor());
       return ivalueToJs(env, stack[i]);
     };
     if (stack.size() == 1) return convertReturn(0);

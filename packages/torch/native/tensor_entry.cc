@@ -100,19 +100,11 @@ void registerTensorEntries(Napi::Env env, Napi::Object exports) {
     if (s.isComplex()) throw JsError("item() of a complex tensor is not supported");
     return Napi::Number::New(info.Env(), s.toDouble());
   });
-  defineEntry(env, exports, "dispose", [](const Napi::CallbackInfo& info) -> napi_value {
-    if (!isHandle(info.Env(), info[0])) throw JsError("expected a Tensor handle");
-    void* data;
-    napi_get_value_external(info.Env(), info[0], &data);
-    disposeHolder(info.Env(), static_cast<TensorHolder*>(data));
-    return info.Env().Undefined();
-  });
-  defineEntry(env, exports, "isDisposed", [](const Napi::CallbackInfo& info) -> napi_value {
-    if (!isHandle(info.Env(), info[0])) throw JsError("expected a Tensor handle");
-    void* data;
-    napi_get_value_external(info.Env(), info[0], &data);
-    return Napi::Boolean::New(info.Env(), !static_cast<TensorHolder*>(data)->live);
-  });
+  for (auto [name, fn] : {std::pair{"dispose", &disposeEntry}, std::pair{"isDisposed", &isDisposedEntry}}) {
+    napi_value f;
+    napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, nullptr, &f);
+    exports.Set(name, Napi::Value(env, f));
+  }
   defineEntry(env, exports, "memoryStats", [](const Napi::CallbackInfo& info) -> napi_value {
     Napi::Object out = Napi::Object::New(info.Env());
     out.Set("liveTensors", Napi::Number::New(info.Env(), static_cast<double>(liveTensorCount())));

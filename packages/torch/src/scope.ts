@@ -36,10 +36,16 @@ function visitTensors(value: unknown, f: (t: Tracked) => void, seen = new Set<un
 }
 
 function closeScope(created: Tracked[], survivors: Set<Tracked>, parent: Tracked[] | null): void {
-  for (const t of created) {
-    if (t.kept || t.isDisposed) continue;
-    if (survivors.has(t)) parent?.push(t);
-    else t.dispose();
+  // dispose() is idempotent and cheap, so only survivors pay for an isDisposed check.
+  const anySurvivors = survivors.size > 0;
+  for (let i = 0; i < created.length; ++i) {
+    const t = created[i];
+    if (t.kept) continue;
+    if (anySurvivors && survivors.has(t)) {
+      if (!t.isDisposed) parent?.push(t);
+    } else {
+      t.dispose();
+    }
   }
 }
 

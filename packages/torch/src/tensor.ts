@@ -91,8 +91,15 @@ export class Tensor {
     return build(0);
   }
 
-  dispose(): void { native.dispose(this.handle); }
-  get isDisposed(): boolean { return native.isDisposed(this.handle); }
+  /** Set once this object disposed its handle, so repeated disposal and scope checks stay in JavaScript. */
+  private released = false;
+  dispose(): void {
+    if (this.released) return;
+    this.released = true;
+    native.dispose(this.handle);
+  }
+  // Another Tensor object may share this handle (an in-place op wrapped twice), so ask the native side unless we know.
+  get isDisposed(): boolean { return this.released || native.isDisposed(this.handle); }
   [Symbol.dispose](): void { this.dispose(); }
 
   toString(): string {
