@@ -76,13 +76,17 @@ if (!only || only === 'add') {
   const r = alternate('add', (i) => runJson(process.execPath, [join(here, 'add_ours.mjs'), '--n', String(n), '--threads', String(threads),
     '--order', i % 2 ? 'dispose-first' : 'tidy-first']),
   () => runJson(python, [join(here, 'add_torch.py'), '--n', String(n), '--threads', String(threads)]));
-  const torchUs = median(r.theirs.map((x) => x.add));
-  const tidyUs = median(r.ours.map((x) => x.tidy));
-  const disposeUs = median(r.ours.map((x) => x.dispose));
-  rows.push({ bench: `add 1-elem f32, ${n} ops (µs/op, lower is better)`, ours: `${fmt(tidyUs)} (tidy per 1000)`, torch: fmt(torchUs),
-    ratio: `${fmt(tidyUs / torchUs)} ours/torch`, goal: '<= 1.00', ok: tidyUs / torchUs <= 1 });
-  rows.push({ bench: '', ours: `${fmt(disposeUs)} (explicit dispose)`, torch: fmt(torchUs),
-    ratio: `${fmt(disposeUs / torchUs)} ours/torch`, goal: '<= 1.00', ok: disposeUs / torchUs <= 1 });
+  // Ratios use process CPU time (steady on a busy machine); wall-clock medians are shown alongside.
+  const m = (xs, k) => median(xs.map((x) => x[k]));
+  const torchCpu = m(r.theirs, 'addCpu');
+  const torchWall = m(r.theirs, 'add');
+  for (const [kind, label] of [['tidy', 'tidy per 1000 ops'], ['dispose', 'explicit dispose']]) {
+    const cpu = m(r.ours, kind + 'Cpu');
+    const wall = m(r.ours, kind);
+    rows.push({ bench: kind === 'tidy' ? `add 1-elem f32, ${n} ops: µs/op CPU (wall), ${label}` : `  same, ${label}`,
+      ours: `${fmt(cpu)} (${fmt(wall)})`, torch: `${fmt(torchCpu)} (${fmt(torchWall)})`,
+      ratio: `${fmt(cpu / torchCpu)} (${fmt(wall / torchWall)})`, goal: 'ours/torch <= 1.00', ok: cpu / torchCpu <= 1 });
+  }
 }
 
 if (!only || only === 'resnet') {
@@ -91,15 +95,15 @@ if (!only || only === 'resnet') {
     () => runJson(python, [join(here, 'resnet_torch.py'), ...common, '--style', 'functional']));
   const ours = median(r.ours.map((x) => x.imagesPerSecond));
   const theirs = median(r.theirs.map((x) => x.imagesPerSecond));
-  rows.push({ bench: 'ResNet-20 train step, batch 128 (images/s, higher is better; PyTorch functional)', ours: fmt(ours, 1), torch: fmt(theirs, 1),
-    ratio: `${fmt(ours / theirs)} ours/torch`, goal: '>= 0.95', ok: ours / theirs >= 0.95 });
+  rows.push({ bench: 'ResNet-20 train step, batch 128: images/s (PyTorch functional)', ours: fmt(ours, 1), torch: fmt(theirs, 1),
+    ratio: fmt(ours / theirs), goal: 'ours/torch >= 0.95', ok: ours / theirs >= 0.95 });
   if (args.module !== 'false') {
     const m = alternate('resnet20 (nn.Module)', () => runJson(process.execPath, [join(here, 'resnet_ours.mjs'), ...common]),
       () => runJson(python, [join(here, 'resnet_torch.py'), ...common, '--style', 'module']));
     const o2 = median(m.ours.map((x) => x.imagesPerSecond));
     const t2 = median(m.theirs.map((x) => x.imagesPerSecond));
-    rows.push({ bench: '  same, PyTorch as nn.Module + torch.optim.SGD', ours: fmt(o2, 1), torch: fmt(t2, 1),
-      ratio: `${fmt(o2 / t2)} ours/torch`, goal: '>= 0.95', ok: o2 / t2 >= 0.95 });
+    rows.push({ bench: '  same, PyTorch as nn.Module + optim.SGD', ours: fmt(o2, 1), torch: fmt(t2, 1),
+      ratio: fmt(o2 / t2), goal: 'ours/torch >= 0.95', ok: o2 / t2 >= 0.95 });
   }
 }
 
