@@ -57,3 +57,32 @@ test('lot imitability: both teachers, equal-compute students, KL curves, summary
   const report = join(dir, 'report');
   assert.ok(readdirSync(report).some((f) => f.endsWith('.svg')), 'a plot is written');
 });
+
+test('an imitability run stopped in a teacher phase resumes to the uninterrupted result', async () => {
+  const { RunFolder } = await import('../src/runs/folder.js');
+  const { runImitability } = await import('../src/imitability/index.js');
+  const { loadData } = await import('../src/runs/vision-parts.js');
+  const dataDir = writeSyntheticFashionMnist(tempDir('imdata2'), 64, 32);
+  const cfg = {
+    kind: 'imitability' as const, formatVersion: 1 as const, seed: 0, dataset: 'fashion-mnist', dataDir, download: false,
+    subset: null, testSubset: null, augment: false, teacher: 'smallcnn', student: 'smallcnn', teacherEpochs: 1, studentEpochs: 1,
+    tau: 1.5, evalEvery: 1, lr: 0.05, studentLr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4, schedule: 'cosine' as const,
+    batchSize: 32, evalBatchSize: 64, threads: 1, trainKlImages: 64, createdAt: '',
+  };
+  const data = await loadData(cfg);
+  const runsDir = tempDir('imresume');
+  const quiet = { quiet: true, log: () => {}, data };
+  const full = await runImitability(RunFolder.create(runsDir, 'a', cfg), quiet);
+  const b = RunFolder.create(runsDir, 'b', cfg);
+  let reads = 0;
+  const signal = { get stop() { return ++reads > 3; }, set stop(_v: boolean) {} };
+  const first = await runImitability(b, { ...quiet, signal });
+  assert.equal(first.status, 'interrupted');
+  assert.ok(first.teachers.sophisticated, 'the finished sophisticated phase is kept');
+  const resumed = await runImitability(b, quiet);
+  assert.equal(resumed.status, 'complete');
+  assert.deepEqual(resumed.final, full.final);
+  assert.deepEqual(resumed.teachers, full.teachers);
+  const kinds = b.readMetrics().filter((r) => r.type === 'teacher').map((r) => (r as { teacherKind: string }).teacherKind);
+  assert.deepEqual(kinds, ['sophisticated', 'deceptive']);
+});
