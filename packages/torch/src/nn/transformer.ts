@@ -34,6 +34,20 @@ export interface AttentionCallOptions {
   isCausal?: boolean;
 }
 
+/**
+ * Returns `next` and frees `old`, an intermediate this code made and no longer
+ * needs: its memory is reused right away, as PyTorch's reference counting does
+ * (holding intermediates until the end of a scope costs page faults on big models).
+ */
+function swap(old: Tensor, next: Tensor): Tensor {
+  if (next !== old) old.dispose();
+  return next;
+}
+function swapAll(old: Tensor, next: Tensor[]): Tensor[] {
+  old.dispose();
+  return next;
+}
+
 /** A float mask (0 or -inf, or the given floats) from a boolean or float one. */
 function floatMask(mask: Tensor, dtype: Tensor['dtype']): Tensor {
   if (mask.dtype === 'bool') return where(mask, -Infinity, 0).to(dtype);
@@ -107,7 +121,12 @@ export class MultiheadAttention extends Module {
     if (Eq !== E) throw new Error(`MultiheadAttention: expected query embedding dim ${E}, got ${Eq}`);
     const S = kIn.shape[0];
     // Packed projections are split into contiguous q, k, v as PyTorch does.
-    const unpack = (proj: Tensor, n: number, len: number): Tensor[] => proj.view(len, N, n, E).permute(2, 0, 1, 3).contiguous().unbind(0);
+    const unpack = (proj: Tensor, n: number, len: number): Tensor[] => {
+      let t = swap(proj, proj.view(len, N, n, E));
+      t = swap(t, t.permute(2, 0, 1, 3));
+      t = swap(t, t.contiguous());
+      return swapAll(t, t.unbind(0));
+    };
     let q: Tensor, k: Tensor, v: Tensor;
     const b = this.in_proj_bias;
     if (this.sameEmbedDim) {
@@ -134,9 +153,10 @@ export class MultiheadAttention extends Module {
       v = F.linear(vIn, this.v_proj_weight!, bv);
     }
     // [L, N, E] -> [N, H, L, D] (views)
-    q = q.view(L, N, H, D).permute(1, 2, 0, 3);
-    k = k.view(S, N, H, D).permute(1, 2, 0, 3);
-    v = v.view(S, N, H, D).permute(1, 2, 0, 3);
+    const heads = (t: Tensor, len: number): Tensor => { const w = swap(t, t.view(len, N, H, D)); return swap(w, w.permute(1, 2, 0, 3)); };
+    q = heads(q, L);
+    k = heads(k, S);
+    v = heads(v, S);
 
     // One additive mask broadcastable to [N, H, L, S], or none.
     let mask: Tensor | null = null;
@@ -162,6 +182,7 @@ export class MultiheadAttention extends Module {
     let weights: Tensor | null = null;
     if (!needWeights) {
       out = F.scaledDotProductAttention(q, k, v, { attnMask: mask, dropoutP: p, isCausal: causalHint });
+      q.dispose(); k.dispose(); v.dispose();
     } else {
       let scores = q.mul(1 / Math.sqrt(D)).matmul(k.transpose(-2, -1));
       if (mask) scores = scores.add(mask);
@@ -172,7 +193,11 @@ export class MultiheadAttention extends Module {
       if (unbatched) weights = weights.squeeze(0);
     }
     // [N, H, L, D] -> [L·N, E] -> output projection -> [L, N, E] -> the caller's layout
-    let y = this.out_proj.forward(out.permute(2, 0, 1, 3).contiguous().view(L * N, E)).view(L, N, E);
+    out = swap(out, out.permute(2, 0, 1, 3));
+    out = swap(out, out.contiguous());
+    out = swap(out, out.view(L * N, E));
+    let y = swap(out, this.out_proj.forward(out));
+    y = swap(y, y.view(L, N, E));
     if (unbatched) y = y.squeeze(1);
     else if (this.batchFirst) y = y.transpose(0, 1);
     return [y, weights];
@@ -259,23 +284,36 @@ export class TransformerEncoderLayer extends Module {
 
   forward(src: Tensor, o: EncoderCallOptions = {}): Tensor {
     return tidy(() => {
-      let x = src;
+      // Intermediates are freed as soon as they are used (see swap).
       if (this.normFirst) {
-        x = add(x, this.saBlock(this.norm1.forward(x), o));
-        x = add(x, this.ffBlock(this.norm2.forward(x)));
-      } else {
-        x = this.norm1.forward(add(x, this.saBlock(x, o)));
-        x = this.norm2.forward(add(x, this.ffBlock(x)));
+        let a = this.norm1.forward(src);
+        a = swap(a, this.saBlock(a, o));
+        const x = swap(a, add(src, a));
+        let b = this.norm2.forward(x);
+        b = swap(b, this.ffBlock(b));
+        b = swap(b, add(x, b));
+        x.dispose();
+        return b;
       }
-      return x;
+      let a = this.saBlock(src, o);
+      a = swap(a, add(src, a));
+      const x = swap(a, this.norm1.forward(a));
+      let b = this.ffBlock(x);
+      b = swap(b, add(x, b));
+      x.dispose();
+      return swap(b, this.norm2.forward(b));
     });
   }
   private saBlock(x: Tensor, o: EncoderCallOptions): Tensor {
     const [y] = this.self_attn.forward(x, x, x, { attnMask: o.srcMask, keyPaddingMask: o.srcKeyPaddingMask, needWeights: false, isCausal: o.isCausal });
-    return this.dropout1.forward(y);
+    return swap(y, this.dropout1.forward(y));
   }
   private ffBlock(x: Tensor): Tensor {
-    return this.dropout2.forward(this.linear2.forward(this.dropout.forward(this.activationFn(this.linear1.forward(x)))));
+    let h = this.linear1.forward(x);
+    h = swap(h, this.activationFn(h));
+    h = swap(h, this.dropout.forward(h));
+    h = swap(h, this.linear2.forward(h));
+    return swap(h, this.dropout2.forward(h));
   }
 }
 
@@ -299,9 +337,12 @@ export class TransformerEncoder extends Module {
   forward(src: Tensor, o: { mask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; isCausal?: boolean } = {}): Tensor {
     return tidy(() => {
       let x = src;
-      for (const layer of this.layers) x = layer.forward(x, { srcMask: o.mask, srcKeyPaddingMask: o.srcKeyPaddingMask, isCausal: o.isCausal });
+      for (const layer of this.layers) {
+        const y = layer.forward(x, { srcMask: o.mask, srcKeyPaddingMask: o.srcKeyPaddingMask, isCausal: o.isCausal });
+        x = x === src ? y : swap(x, y);
+      }
       const norm = this.getRegistered('norm') as Module | undefined;
-      return norm ? norm.forward(x) : x;
+      return norm && x !== src ? swap(x, norm.forward(x)) : norm ? norm.forward(x) : x;
     });
   }
 }
