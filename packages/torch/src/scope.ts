@@ -37,8 +37,9 @@ function visitTensors(value: unknown, f: (t: Tracked) => void, seen = new Set<un
 
 function closeScope(created: Tracked[], survivors: Set<Tracked>, parent: Tracked[] | null): void {
   // dispose() is idempotent and cheap, so only survivors pay for an isDisposed check.
+  // Newest first, like destructors: the allocator gets its most recent (cache-hot) blocks back first.
   const anySurvivors = survivors.size > 0;
-  for (let i = 0; i < created.length; ++i) {
+  for (let i = created.length - 1; i >= 0; --i) {
     const t = created[i];
     if (t.kept) continue;
     if (anySurvivors && survivors.has(t)) {
