@@ -84,7 +84,23 @@ const tasks = [
   async () => times.pyLot.push(...await py.run('lot', steps)),
   async () => times.pyTeacher.push(...await py.run('teacher', steps)),
 ];
-for (let r = 0; r < rounds; ++r) for (let j = 0; j < tasks.length; ++j) await tasks[(j + r) % tasks.length]();
+// Ratios are also taken within each round (the four measurements of a round see about the same
+// machine load) and their median reported: robust when the load drifts during the run.
+const roundRatios = { ours: [], pytorch: [], lot: [], teacher: [] };
+for (let r = 0; r < rounds; ++r) {
+  const start = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, v.length]));
+  for (let j = 0; j < tasks.length; ++j) await tasks[(j + r) % tasks.length]();
+  const rm = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v.slice(start[k]))]));
+  roundRatios.ours.push(rm.oursLot / rm.oursTeacher);
+  roundRatios.pytorch.push(rm.pyLot / rm.pyTeacher);
+  roundRatios.lot.push(rm.pyLot / rm.oursLot);
+  roundRatios.teacher.push(rm.pyTeacher / rm.oursTeacher);
+  if (!args.quiet) {
+    process.stderr.write(`round ${r + 1}/${rounds}: ours LoT ${(rm.oursLot * 1e3).toFixed(0)} ms, teacher-only ${(rm.oursTeacher * 1e3).toFixed(0)} ms; `
+      + `PyTorch LoT ${(rm.pyLot * 1e3).toFixed(0)} ms, teacher-only ${(rm.pyTeacher * 1e3).toFixed(0)} ms; `
+      + `LoT/teacher-only ours ${roundRatios.ours.at(-1).toFixed(3)}, LoT ours/PyTorch throughput ${roundRatios.lot.at(-1).toFixed(3)}\n`);
+  }
+}
 py.quit();
 const liveGrowth = torch.memoryStats().liveTensors - live0;
 
@@ -100,6 +116,13 @@ const result = {
   pytorch_measured_ratio: +pyRatio.toFixed(4),
   lot_throughput_ours_over_pytorch: +(m.pyLot / m.oursLot).toFixed(4),
   teacher_only_throughput_ours_over_pytorch: +(m.pyTeacher / m.oursTeacher).toFixed(4),
+  per_round_median: {
+    ours_measured_ratio: +median(roundRatios.ours).toFixed(4),
+    ours_measured_over_analytic: +(median(roundRatios.ours) / analytic).toFixed(4),
+    pytorch_measured_ratio: +median(roundRatios.pytorch).toFixed(4),
+    lot_throughput_ours_over_pytorch: +median(roundRatios.lot).toFixed(4),
+    teacher_only_throughput_ours_over_pytorch: +median(roundRatios.teacher).toFixed(4),
+  },
   live_tensor_growth: liveGrowth,
 };
 if (args.json) console.log(JSON.stringify(result));
@@ -110,5 +133,8 @@ else {
   console.log(`  PyTorch  LoT ${(m.pyLot * 1e3).toFixed(1)} ms   teacher-only ${(m.pyTeacher * 1e3).toFixed(1)} ms   ratio ${pyRatio.toFixed(3)}`);
   console.log(`  analytic cost ratio (3+3+(N-1)*4)/3 = ${analytic.toFixed(3)}; ours measured/analytic = ${(oursRatio / analytic).toFixed(3)}x (goal <= 1.05)`);
   console.log(`  LoT throughput ours/PyTorch = ${(m.pyLot / m.oursLot).toFixed(3)}x (goal >= 1.0); teacher-only ours/PyTorch = ${(m.pyTeacher / m.oursTeacher).toFixed(3)}x`);
+  const pr = result.per_round_median;
+  console.log(`  per-round medians: LoT/teacher-only ${pr.ours_measured_ratio.toFixed(3)} (${pr.ours_measured_over_analytic.toFixed(3)}x analytic; PyTorch ${pr.pytorch_measured_ratio.toFixed(3)}), `
+    + `LoT ours/PyTorch ${pr.lot_throughput_ours_over_pytorch.toFixed(3)}x, teacher-only ours/PyTorch ${pr.teacher_only_throughput_ours_over_pytorch.toFixed(3)}x`);
   if (liveGrowth !== 0) console.log(`  WARNING: live tensors grew by ${liveGrowth}`);
 }
