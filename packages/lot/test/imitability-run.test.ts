@@ -24,7 +24,7 @@ test('lot imitability: both teachers, equal-compute students, KL curves, summary
   const runsDir = tempDir('imruns');
   const r = lot([
     'imitability', '--data-dir', dataDir, '--no-download', '--runs-dir', runsDir, '--teacher', 'smallcnn',
-    '--teacher-epochs', '2', '--student-epochs', '1', '--batch-size', '32', '--eval-every', '2', '--threads', '1', '--quiet',
+    '--teacher-epochs', '2', '--deceptive-epochs', '2', '--student-epochs', '1', '--batch-size', '32', '--eval-every', '2', '--threads', '1', '--quiet',
   ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /\| sophisticated \|/);

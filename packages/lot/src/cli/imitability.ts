@@ -28,6 +28,7 @@ export function imitabilityConfigFrom(p: Parsed, now = new Date()): ImitabilityC
     teacher: v.teacher,
     student: v.student ?? v.teacher,
     teacherEpochs: v.teacherEpochs,
+    deceptiveEpochs: v.deceptiveEpochs ?? 4 * v.teacherEpochs,
     studentEpochs: v.studentEpochs,
     tau: v.tau,
     evalEvery: v.evalEvery,

@@ -88,12 +88,14 @@ export const IMITABILITY: CommandSpec = {
     { name: 'teacher', type: 'string', default: 'preresnet20', choices: VISION_MODELS, placeholder: 'MODEL', help: 'teacher model (both teachers)' },
     { name: 'student', type: 'string', choices: VISION_MODELS, placeholder: 'MODEL', defaultText: 'the teacher\'s architecture', help: 'student model' },
     { name: 'teacher-epochs', type: 'int', default: 10, min: 1, help: 'epochs each teacher trains (the deceptive one fits permuted labels)' },
+    { name: 'deceptive-epochs', type: 'int', min: 1, defaultText: '4 × --teacher-epochs', help: 'epochs the deceptive teacher trains to memorize its permuted labels (it needs more than the sophisticated one)' },
     { name: 'student-epochs', type: 'int', default: 5, min: 1, help: 'epochs each student imitates its teacher (KL only)' },
     { name: 'tau', type: 'number', default: 1.5, min: 0, minExclusive: true, help: 'τ of the students\' KL' },
     { name: 'seed', type: 'int', default: 0, min: 0, help: 'seed (models, data order, and the label permutation)' },
     { name: 'eval-every', type: 'int', default: 20, min: 1, placeholder: 'STEPS', help: 'student steps between KL measurements' },
     ...common()
-      .map((o) => (o.name === 'lr' ? { ...o, default: 0.1, help: 'learning rate (teachers and students)' } : o))
+      .map((o) => (o.name === 'lr' ? { ...o, default: 0.01, help: 'learning rate (teachers and students)' } : o))
+      .map((o) => (o.name === 'weight-decay' ? { ...o, default: 0, help: 'weight decay (0 by default: it keeps the deceptive teacher from memorizing)' } : o))
       .map((o) => (o.name === 'augment' ? { ...o, default: false, help: 'random crop (padding 4) and flip for teachers and students (off by default: the deceptive teacher must memorize its labels)' } : o))
       .filter((o) => o.name !== 'log-every'),
   ],

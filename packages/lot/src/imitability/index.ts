@@ -32,7 +32,10 @@ export interface ImitabilityConfig extends DataConfig, OptimConfig {
   seed: number;
   teacher: string;
   student: string;
+  /** Epochs of the sophisticated teacher. */
   teacherEpochs: number;
+  /** Epochs of the deceptive teacher (memorizing permuted labels takes longer); default teacherEpochs. */
+  deceptiveEpochs?: number;
   studentEpochs: number;
   tau: number;
   evalEvery: number;
@@ -160,12 +163,13 @@ export async function runImitability(run: RunFolder, o: ImitabilityOptions = {})
         continue;
       }
       const labels = kind === 'deceptive' ? fake : undefined;
+      const epochs = kind === 'deceptive' ? cfg.deceptiveEpochs ?? cfg.teacherEpochs : cfg.teacherEpochs;
       const optimizer = makeSgd(model, cfg, cfg.lr);
       const progress = o.quiet ? null : new Progress(`${kind} teacher`);
       const t0 = performance.now();
       let step = 0;
-      for (let epoch = 1; epoch <= cfg.teacherEpochs; epoch++) {
-        for (const g of optimizer.paramGroups) g.lr = lrAt(cfg.lr, cfg.schedule, epoch, cfg.teacherEpochs);
+      for (let epoch = 1; epoch <= epochs; epoch++) {
+        for (const g of optimizer.paramGroups) g.lr = lrAt(cfg.lr, cfg.schedule, epoch, epochs);
         model.train();
         const order = epochOrder(train.count, mixSeed(cfg.seed, kind === 'deceptive' ? 2 : 1), epoch);
         let loss = 0;
@@ -190,7 +194,7 @@ export async function runImitability(run: RunFolder, o: ImitabilityOptions = {})
           torch.dispose(batch);
           step++;
           progress?.update({
-            epoch, epochs: cfg.teacherEpochs, step, totalSteps: cfg.teacherEpochs * batchesPerEpoch, samples: step * cfg.batchSize,
+            epoch, epochs, step, totalSteps: epochs * batchesPerEpoch, samples: step * cfg.batchSize,
             seconds: (performance.now() - t0) / 1000, stepsThisSession: step, metrics: { loss: loss / seen, acc: correct / seen },
           });
           await new Promise((r) => setImmediate(r));
@@ -200,12 +204,16 @@ export async function runImitability(run: RunFolder, o: ImitabilityOptions = {})
           type: 'teacher', teacherKind: kind, epoch, step, trainLoss: loss / seen, trainAccuracy: correct / seen,
           testAccuracy: ev.teacher.accuracy, testLoss: ev.teacher.loss,
         });
-        const line = `${kind} teacher | epoch ${epoch}/${cfg.teacherEpochs} | fits its labels: train acc ${(100 * correct / seen).toFixed(2)}% | test acc (true labels) ${(100 * ev.teacher.accuracy).toFixed(2)}%`;
+        const line = `${kind} teacher | epoch ${epoch}/${epochs} | fits its labels: train acc ${(100 * correct / seen).toFixed(2)}% | test acc (true labels) ${(100 * ev.teacher.accuracy).toFixed(2)}%`;
         if (progress) progress.log(line);
         else log(line);
         teacherStats[kind] = { trainAccuracy: correct / seen, testAccuracy: ev.teacher.accuracy };
       }
       progress?.done();
+      const fit = teacherStats[kind]?.trainAccuracy ?? 0;
+      if (kind === 'deceptive' && fit < 0.9) {
+        log(`warning: the deceptive teacher fits only ${(100 * fit).toFixed(1)}% of its permuted labels; it has not memorized them, so the comparison says little (raise --deceptive-epochs, or use fewer images with --subset)`);
+      }
       done[kind] = model.stateDict();
       save();
     }
