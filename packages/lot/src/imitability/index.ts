@@ -262,7 +262,7 @@ export async function runImitability(run: RunFolder, o: ImitabilityOptions = {})
         }
         torch.dispose(batch);
         step++;
-        if (step % cfg.evalEvery === 0 || step === totalSteps) measure(step);
+        if (step % cfg.evalEvery === 0 || b === batchesPerEpoch - 1) measure(step);
         progress?.update({
           epoch, epochs: cfg.studentEpochs, step, totalSteps, samples: 2 * step * cfg.batchSize, seconds: (performance.now() - t0) / 1000,
           stepsThisSession: step, metrics: { 'KL soph': kls.sophisticated, 'KL decep': kls.deceptive },
