@@ -75,6 +75,13 @@ test('a tiny run writes config, metrics, checkpoint and summary in the documente
   const ec = readJson(join(runsDir, groups[0]!, 'equal-compute-seed0', 'summary.json'));
   assert.equal(ec.epochs, Math.round(1 * 10 / 3));
   assert.ok(Math.abs(ec.costUnits - lotRun.costUnits) <= 0.2 * lotRun.costUnits, 'equal compute spends about what LoT spent');
+  // Several runs: the comparison table is printed at the end, and `lot report` rebuilds it.
+  assert.match(r.stdout, /\| teacher-only \| equal compute \| LoT \|/);
+  const report = lot(['report', runsDir, '--out', join(runsDir, 'out')]);
+  assert.equal(report.code, 0, report.stderr);
+  assert.match(report.stdout, /smallcnn → smallcnn/);
+  assert.ok(existsSync(join(runsDir, 'out', 'report.md')));
+  assert.ok(readdirSync(join(runsDir, 'out')).some((f) => f.endsWith('.svg')));
 });
 
 test('a run stopped mid-epoch and resumed ends exactly where an uninterrupted run ends', async () => {
