@@ -14,6 +14,7 @@ export type { GradOptions } from './autograd.js';
 export * from './runtime.js';
 export { save, load, serialize, deserialize } from './serialize.js';
 export type { Saveable } from './serialize.js';
+export { writeFileAtomic } from './atomic-write.js';
 export { ops, callOperator } from './dispatch.js';
 export { schemaOf, listOperators } from './op-registry.js';
 export * as nn from './nn/index.js';

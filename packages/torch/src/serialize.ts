@@ -3,7 +3,8 @@
 // Python's torch.save: torch.load reads our files and we read torch.save's.
 // Writes are atomic (a temporary file, then a rename), so a crash never
 // leaves a half-written file behind.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-write.js';
 import { Handle, native } from './native.js';
 import { Tensor, wrap } from './tensor.js';
 
@@ -47,21 +48,7 @@ export function deserialize(bytes: Uint8Array, source = 'the data'): Saveable {
 
 /** Writes the record to `path` atomically. */
 export function save(value: Saveable, path: string): void {
-  const bytes = serialize(value);
-  const temporary = `${path}.tmp-${process.pid}`;
-  try {
-    const fd = openSync(temporary, 'w');
-    try {
-      writeSync(fd, bytes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, path);
-  } catch (e) {
-    rmSync(temporary, { force: true });
-    throw e;
-  }
+  writeFileAtomic(path, serialize(value));
 }
 
 /** Reads a record written by `save` or by Python's torch.save. */

@@ -27,58 +27,11 @@ export interface VisionBatch {
   labels: Tensor;
 }
 
-/** A 32-bit integer hash (murmur3's finalizer). */
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
+// The engine's data loader draws from the same seeded generator and seed mixer,
+// so the runs share its streams' definition.
 /** Mixes non-negative integers into one 32-bit seed. */
-export function mixSeed(...parts: number[]): number {
-  let h = 0x2545f491;
-  for (const p of parts) {
-    h = fmix(h ^ Math.imul((p >>> 0) + 0x9e3779b9, 0x27d4eb2d));
-    h = fmix(h ^ Math.imul((Math.floor(p / 4294967296) >>> 0) + 0x7f4a7c15, 0x165667b1));
-  }
-  return h;
-}
-
-/** splitmix32: a small, fast seeded generator. */
-export class SeededRng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x9e3779b9) >>> 0;
-    return fmix(this.state);
-  }
-  /** Uniform integer in [0, n). */
-  int(n: number): number {
-    if (n <= 1) return 0;
-    const limit = 4294967296 - (4294967296 % n);
-    let x: number;
-    do x = this.next(); while (x >= limit);
-    return x % n;
-  }
-}
-
-export function permutation(n: number, seed: number): Int32Array {
-  const p = new Int32Array(n);
-  for (let i = 0; i < n; ++i) p[i] = i;
-  const rng = new SeededRng(seed);
-  for (let i = n - 1; i > 0; --i) {
-    const j = rng.int(i + 1);
-    const t = p[i]!;
-    p[i] = p[j]!;
-    p[j] = t;
-  }
-  return p;
-}
+export const mixSeed = torch.data.seedFor;
+export const permutation = torch.data.permutation;
 
 export const STREAM = { shuffle: 1, augment: 2, cursor: 3, cursorAugment: 4, labels: 5 } as const;
 
@@ -100,7 +53,7 @@ export function makeBatch(split: ImageSplit, indices: ArrayLike<number>, o: Batc
   const out = new Float32Array(B * size);
   const labels = new BigInt64Array(B);
   const pad = o.padding ?? 4;
-  const rng = new SeededRng(o.seed);
+  const rng = new torch.data.Rng(o.seed);
   const src = split.images;
   const labelSource = o.labels ?? split.labels;
   for (let k = 0; k < B; ++k) {
@@ -114,7 +67,7 @@ export function makeBatch(split: ImageSplit, indices: ArrayLike<number>, o: Batc
     }
     const dy = rng.int(2 * pad + 1) - pad;
     const dx = rng.int(2 * pad + 1) - pad;
-    const flip = (rng.next() & 1) === 1;
+    const flip = (rng.nextUint32() & 1) === 1;
     for (let c = 0; c < C; ++c) {
       const sp = base + c * plane;
       const dp = dst + c * plane;

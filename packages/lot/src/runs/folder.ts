@@ -7,8 +7,9 @@
 // Every whole-file write is atomic (temporary file, fsync, rename); metrics are
 // appended one whole line per write, so a crash loses at most the line being written
 // and a torn last line is ignored when reading.
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import * as torch from '@lot/torch';
 
 export type RunStatus = 'running' | 'complete' | 'interrupted' | 'failed';
 
@@ -66,22 +67,7 @@ export interface TeacherFitRecord {
 export type MetricRecord = EpochRecord | StepRecord | ImitationRecord | TeacherFitRecord;
 
 /** Writes `text` to `path` atomically: a crash leaves the old file or the new one, never half. */
-export function writeFileAtomic(path: string, text: string | Uint8Array): void {
-  const temporary = `${path}.tmp-${process.pid}`;
-  try {
-    const fd = openSync(temporary, 'w');
-    try {
-      writeSync(fd, typeof text === 'string' ? Buffer.from(text, 'utf8') : text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, path);
-  } catch (e) {
-    rmSync(temporary, { force: true });
-    throw e;
-  }
-}
+export const writeFileAtomic = torch.writeFileAtomic;
 
 export const writeJsonAtomic = (path: string, value: unknown): void => writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 
