@@ -43,9 +43,6 @@ export function trainOptionsFrom(p: Parsed): TrainOptions {
   if (v.subset !== undefined && v.batchSize > v.subset) {
     throw new UsageError(`--batch-size ${v.batchSize} is larger than --subset ${v.subset}; lower --batch-size or raise --subset`);
   }
-  if (methods.has('lot') && v.alpha === 0) {
-    // Allowed (it is the teacher-only schedule through LoT's code path), but say so.
-  }
   return {
     dataset: v.dataset,
     dataDir: v.dataDir ?? null,
