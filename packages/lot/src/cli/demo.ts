@@ -25,7 +25,7 @@ export function demoOptions(quick: boolean, threads: number, dataDir: string | n
     variant: 'kl_ce',
     detach: true,
     epochs: quick ? 1 : 3,
-    seeds: [0],
+    seeds: quick ? [0] : [0, 1, 2],
     methods: ['lot', 'teacher-only', 'equal-compute'],
     lr: 0.05,
     studentLr: null,
@@ -49,7 +49,7 @@ export async function demoCommand(p: Parsed, io: CliIO): Promise<number> {
     if (!r.dir) io.err(`lot: ${r.message} (trying the other sources)`);
   }
   const options = demoOptions(p.values.quick as boolean, p.values.threads as number, dataDir);
-  io.err(`lot demo: LoT (α ${options.alpha}, N ${options.n}, τ ${options.tau}) vs teacher-only vs equal compute; ${options.teacher} on ${options.subset} Fashion-MNIST images, ${options.epochs} epochs, seed 0`);
+  io.err(`lot demo: LoT (α ${options.alpha}, N ${options.n}, τ ${options.tau}) vs teacher-only vs equal compute; ${options.teacher} on ${options.subset} Fashion-MNIST images, ${options.epochs} epochs, seeds ${options.seeds.join(', ')}`);
   const configs = resolveRuns(options, [1]);
   const result = await runMany(configs, p.values.runsDir as string, io);
   if (result.interrupted) return EXIT.interrupted;
