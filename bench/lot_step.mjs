@@ -13,22 +13,15 @@ import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../packages/torch/dist/src/index.js';
+import { median, now, parseArgs } from './common.mjs';
 import { analyticCostRatio, createVisionModel, LotTrainer, visionTask } from '../packages/lot/dist/src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const args = {};
-for (let i = 2; i < process.argv.length; ++i) {
-  const a = process.argv[i];
-  if (!a.startsWith('--')) continue;
-  const [k, v] = a.slice(2).split('=');
-  args[k] = v ?? (process.argv[i + 1] && !process.argv[i + 1].startsWith('--') ? process.argv[++i] : 'true');
-}
+const args = parseArgs(process.argv.slice(2));
 const num = (k, d) => Number(args[k] ?? d);
 const threads = num('threads', 2), batch = num('batch', 128), size = num('size', 32), channels = num('channels', 3);
 const classes = num('classes', 10), n = num('n', 2), rounds = num('rounds', 5), steps = num('steps', 3), warmup = num('warmup', 2);
 const alpha = num('alpha', 0.5), tau = num('tau', 1.5), lr = num('lr', 0.05), poolSize = num('pool', 8);
-const now = () => Number(process.hrtime.bigint()) / 1e9;
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 torch.setNumThreads(threads);
 

@@ -5,26 +5,11 @@ import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../packages/torch/dist/src/index.js';
+import { median, now } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-export function parseArgs(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; ++i) {
-    const a = argv[i];
-    if (a.startsWith('--')) {
-      const [k, v] = a.slice(2).split('=');
-      out[k] = v ?? (argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : 'true');
-    }
-  }
-  return out;
-}
-export const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const now = () => Number(process.hrtime.bigint()) / 1e9;
+export { parseArgs, median } from './common.mjs';
 /** CPU seconds of this process, all threads (libtorch's included). */
 const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 

@@ -1,5 +1,5 @@
 // Datasets: the Dataset protocol, TensorDataset, ArrayDataset, Subset and ConcatDataset.
-import type { DType } from '../dtype.js';
+import { dtypeOfTypedArray, type DType } from '../dtype.js';
 import { frombuffer, tensor } from '../ops/creation.js';
 import { contiguous, indexSelect, select, to } from '../ops/shape.js';
 import { tidy } from '../scope.js';
@@ -151,14 +151,11 @@ export interface ArrayField {
 }
 
 function dtypeOfArray(a: AnyTypedArray): ArrayDType {
-  if (a instanceof Uint8Array) return 'uint8';
-  if (a instanceof Int8Array) return 'int8';
-  if (a instanceof Int16Array) return 'int16';
-  if (a instanceof Int32Array) return 'int32';
-  if (a instanceof BigInt64Array) return 'int64';
-  if (a instanceof Float32Array) return 'float32';
-  if (a instanceof Float64Array) return 'float64';
-  throw new TypeError(`ArrayDataset: unsupported array type ${(a as object).constructor?.name}`);
+  try {
+    return dtypeOfTypedArray(a) as ArrayDType;
+  } catch {
+    throw new TypeError(`ArrayDataset: unsupported array type ${(a as object).constructor?.name}`);
+  }
 }
 
 /**
