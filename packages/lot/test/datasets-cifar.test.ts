@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { list as listTar } from 'tar';
 import {
   CIFAR10,
   CIFAR100,
@@ -18,7 +19,6 @@ import {
   NdArray,
   parseCifarPickle,
   parsePickle,
-  readTar,
 } from '../src/tasks/vision/datasets/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -235,28 +235,49 @@ describe('CIFAR python version (pickle)', () => {
 });
 
 // ---- tar.gz archives -------------------------------------------------------------------------
-/** A ustar archive of `files` (name → bytes), written here independently of the reader. */
-function makeTar(files: Record<string, Uint8Array>): Uint8Array {
+/** One ustar header (type `flag`) and the padded body of `data`. */
+function tarEntry(name: string, data: Uint8Array, flag = '0', linkname = ''): Uint8Array[] {
+  const h = new Uint8Array(512);
+  const put = (s: string, at: number) => h.set(Buffer.from(s, 'latin1'), at);
+  put(name, 0);
+  put('0000644\0', 100);
+  put('0000000\0', 108);
+  put('0000000\0', 116);
+  put(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
+  put('00000000000\0', 136);
+  put('        ', 148);
+  put(flag, 156);
+  put(linkname, 157);
+  put('ustar\0', 257);
+  put('00', 263);
+  let sum = 0;
+  for (const b of h) sum += b;
+  put(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  return [h, data, new Uint8Array((512 - (data.length % 512)) % 512)];
+}
+
+/** A pax extended header body setting `path`. */
+function paxPath(path: string): Uint8Array {
+  const body = ` path=${path}\n`;
+  let len = body.length + 1;
+  while (`${len}${body}`.length !== len) len++;
+  return Buffer.from(`${len}${body}`, 'utf8');
+}
+
+/**
+ * A ustar archive of `files` (name → bytes), written here independently of the reader; names
+ * over 100 characters get a GNU long-name entry ('L'), or a pax header ('x') with `pax`.
+ */
+function makeTar(files: Record<string, Uint8Array>, o: { pax?: boolean; extra?: Uint8Array[] } = {}): Uint8Array {
   const blocks: Uint8Array[] = [];
   for (const [name, data] of Object.entries(files)) {
-    const h = new Uint8Array(512);
-    const put = (s: string, at: number) => h.set(Buffer.from(s, 'latin1'), at);
-    put(name, 0);
-    put('0000644\0', 100);
-    put('0000000\0', 108);
-    put('0000000\0', 116);
-    put(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
-    put('00000000000\0', 136);
-    put('        ', 148);
-    put('0', 156);
-    put('ustar\0', 257);
-    put('00', 263);
-    let sum = 0;
-    for (const b of h) sum += b;
-    put(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-    blocks.push(h, data, new Uint8Array((512 - (data.length % 512)) % 512));
+    if (name.length > 100) {
+      if (o.pax) blocks.push(...tarEntry('PaxHeader/long', paxPath(name), 'x'));
+      else blocks.push(...tarEntry('././@LongLink', Buffer.from(`${name}\0`), 'L'));
+    }
+    blocks.push(...tarEntry(name.slice(0, 100), data));
   }
-  blocks.push(new Uint8Array(1024));
+  blocks.push(...(o.extra ?? []), new Uint8Array(1024));
   return Buffer.concat(blocks);
 }
 
@@ -278,7 +299,21 @@ describe('tar.gz archives', () => {
     expectImage(d.train.images, 4, (j) => bpix(5, 0, j), 'train 4');
   });
 
-  test('reads archives made by the system tar (GNU long names, folders)', { skip: spawnSync('tar', ['--version']).status !== 0 && 'no tar command' }, async () => {
+  test('long names (GNU and pax headers) are extracted under their full path; links are not', async () => {
+    const long = `${'a-very-long-folder-name-'.repeat(5)}x/file.bin`;
+    for (const pax of [false, true]) {
+      const archive = join(root, `long-${pax ? 'pax' : 'gnu'}.tar.gz`);
+      const link = tarEntry('link.bin', new Uint8Array(0), '2', '/etc/passwd');
+      writeFileSync(archive, gzipSync(makeTar({ [long]: binaryFile(3, 2, 1, 10), 'small.txt': Buffer.from('x') }, { pax, extra: link })));
+      const out = join(root, `long-${pax ? 'pax' : 'gnu'}`);
+      const written = await extractTar(archive, out);
+      assert.deepEqual(written, [join(out, long), join(out, 'small.txt')]);
+      assert.deepEqual(readFileSync(join(out, long)), Buffer.from(binaryFile(3, 2, 1, 10)));
+      assert.equal(existsSync(join(out, 'link.bin')), false);
+    }
+  });
+
+  test('reads archives made by the system tar (GNU long names, folders)', { skip: spawnSync('tar', ['--version']).status !== 0 && 'no tar command (the test above covers long names without it)' }, async () => {
     const src = join(root, 'systar');
     const long = `${'a-very-long-folder-name-'.repeat(5)}x`;
     mkdirSync(join(src, long), { recursive: true });
@@ -287,8 +322,12 @@ describe('tar.gz archives', () => {
     const archive = join(root, 'sys.tar.gz');
     assert.equal(spawnSync('tar', ['czf', archive, '-C', src, '.']).status, 0);
     const names: string[] = [];
-    await readTar(archive, (e) => {
-      names.push(`${e.type}:${e.name}`);
+    await listTar({
+      file: archive,
+      strict: true,
+      onReadEntry: (e) => {
+        names.push(`${e.type === 'File' ? 'file' : e.type === 'Directory' ? 'directory' : 'other'}:${e.path}`);
+      },
     });
     assert.ok(names.includes(`file:./${long}/file.bin`), names.join(', '));
     assert.ok(names.includes(`directory:./${long}/`), names.join(', '));
@@ -307,6 +346,7 @@ describe('tar.gz archives', () => {
     const cutTar = join(root, 'cut.tar');
     writeFileSync(cutTar, tar.subarray(0, 2048));
     await assert.rejects(extractTar(cutTar, join(root, 'cut2')), (e: Error) => e.message.includes(cutTar) && /truncated archive: a\.bin is cut short/.test(e.message));
+    assert.equal(existsSync(join(root, 'cut2', 'a.bin')), false, 'nothing half-written is left');
     const bad = Buffer.from(tar);
     bad[10] ^= 0xff;
     const badPath = join(root, 'bad.tar');
@@ -315,6 +355,13 @@ describe('tar.gz archives', () => {
     const escape = join(root, 'escape.tar');
     writeFileSync(escape, makeTar({ '../../evil.txt': Buffer.from('x') }));
     await assert.rejects(extractTar(escape, join(root, 'esc')), /refusing to extract \.\.\/\.\.\/evil\.txt/);
+    const absolute = join(root, 'absolute.tar');
+    writeFileSync(absolute, makeTar({ 'fine.txt': Buffer.from('y'), [join(root, 'abs-evil.txt')]: Buffer.from('x') }));
+    await assert.rejects(extractTar(absolute, join(root, 'abs')), /refusing to extract \/.*abs-evil\.txt \(path outside the folder\)/);
+    assert.equal(existsSync(join(root, 'abs-evil.txt')), false);
+    assert.equal(existsSync(join(root, 'abs', 'fine.txt')), false, 'a refused archive writes nothing');
+    const missing = join(root, 'no-such.tar.gz');
+    await assert.rejects(extractTar(missing, join(root, 'none')), (e: Error) => e instanceof DatasetError && e.message.startsWith(`${missing}: cannot read: ENOENT`));
   });
 
   test('an archive in --data-dir is verified against the official checksum before use', async () => {

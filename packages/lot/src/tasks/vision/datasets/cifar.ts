@@ -207,7 +207,8 @@ export async function loadCifar(name: 'cifar10' | 'cifar100', o: CifarOptions = 
       if (!isFile(archive)) continue;
       await extractArchive(archive, spec[format].md5, root, log);
       for (const dir of candidates(root, spec)) if (detectCifarFiles(dir, spec)) return readCifarDir(dir, spec, o.subset);
-      throw new DatasetError(`${archive} did not contain the ${name} files`, archive);
+      const f = spec[format];
+      throw new DatasetError(`${archive} did not contain the ${name} files (${[...f.train, ...f.test].map((n) => `${f.folder}/${n}`).join(', ')})`, archive);
     }
   }
   const looked = roots.flatMap((r) => candidates(r, spec));

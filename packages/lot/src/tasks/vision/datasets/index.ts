@@ -8,7 +8,7 @@ export { DatasetError, defaultCacheDir } from './util.js';
 export { DownloadError, download } from './download.js';
 export { encodeIdx, parseIdx, readIdx } from './idx.js';
 export { NdArray, parsePickle } from './pickle.js';
-export { extractTar, readTar } from './tar.js';
+export { extractTar } from './tar.js';
 export {
   DEBIAN_FASHION_MNIST_DIR,
   DEBIAN_FASHION_MNIST_PACKAGE,
