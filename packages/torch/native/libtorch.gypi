@@ -1,10 +1,10 @@
 {
   "variables": {
     "libtorch_include": [
-      "/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages/torch/include",
-      "/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages/torch/include/torch/csrc/api/include"
+      "/work/main/packages/torch/.libtorch/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64/include",
+      "/work/main/packages/torch/.libtorch/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64/include/torch/csrc/api/include"
     ],
-    "libtorch_lib": "/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages/torch/lib",
+    "libtorch_lib": "/work/main/packages/torch/.libtorch/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64/lib",
     "libtorch_libraries": [
       "-lc10",
       "-ltorch_cpu",

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 
 export type Handle = { readonly __handle: unique symbol };
 
@@ -49,6 +50,15 @@ export interface NativeBinding {
 }
 
 function load(): NativeBinding {
+  // The addon's operator registry and live-handle list are process globals
+  // without locks (and tensors could not cross threads anyway), so a worker
+  // thread is refused here, before the addon is loaded.
+  if (!isMainThread) {
+    throw new Error('@lot/torch can only be used from the main thread, not from a worker thread: its native addon keeps '
+      + 'process-wide state that is not synchronized across threads. Keep tensors on the main thread and pass plain data '
+      + "(TypedArrays, SharedArrayBuffers) to and from workers, as torch.data's prefetch workers do; for a second "
+      + 'libtorch, use a child process (child_process.fork).');
+  }
   const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const addon = join(packageDir, 'build', 'Release', 'lot_torch.node');
   if (!existsSync(addon)) {
