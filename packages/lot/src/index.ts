@@ -1,9 +1,6 @@
+// @lot/core: LoT as a library (the algorithm), the run harness, the domains, imitability and reports.
 export * from './lot/index.js';
-export * from './tasks/vision/models.js';
-export * from './tasks/vision/task.js';
-export { loadVisionDataset } from './tasks/vision/datasets/index.js';
-export type { VisionDataset, VisionSplit } from './tasks/vision/datasets/index.js';
-export { RunFolder } from './runs/folder.js';
-export { trainVisionRun } from './runs/vision.js';
-export { runImitability } from './imitability/index.js';
+export * from './harness/index.js';
+export * from './tasks/vision/index.js';
+export { runImitability, permutedLabels, type ImitabilityConfig, type ImitabilitySummary } from './imitability/index.js';
 export { buildReport } from './report/index.js';

@@ -1,14 +1,22 @@
-// The `lot` command's parsing, help and error policy: every mistake is one line
-// on stderr saying what to do, exit code 2, never a stack trace.
+// The `lot` command's options as the commands read them, help and error policy:
+// every mistake is one line on stderr saying what to do, exit code 2, never a
+// stack trace. (The parser itself: cli-options.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
-import { parseArgs, formatHelp } from '../src/cli/options.js';
-import { TRAIN_VISION, IMITABILITY, RESUME, REPORT, DEMO } from '../src/cli/specs.js';
-import { trainOptionsFrom } from '../src/cli/train.js';
-import { resolveRuns, costRatio } from '../src/runs/config.js';
+import { parseArgs } from '../src/cli/options.js';
+import { trainSpec } from '../src/cli/specs.js';
+import { trainRequestFrom } from '../src/cli/train.js';
+import { resolveRuns } from '../src/harness/index.js';
+import { analyticCostRatio } from '../src/lot/index.js';
+import { visionDomain } from '../src/tasks/vision/domain.js';
+import type { Parsed } from '../src/cli/options.js';
+
+const TRAIN_VISION = trainSpec(visionDomain);
+/** What `lot train vision` resolves from the parsed flags: the harness's request and the domain's settings. */
+const trainOptionsFrom = (p: Parsed) => ({ ...visionDomain.settingsFrom(p.values), ...trainRequestFrom(visionDomain, p) });
+const costRatio = analyticCostRatio;
 import { lot, tempDir } from './cli-helpers.js';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -38,6 +46,8 @@ test('defaults are the reference recipe of LOT.md', () => {
   assert.equal(o.augment, true);
   assert.deepEqual(o.seeds, [0]);
   assert.deepEqual(o.methods, ['lot']);
+  assert.equal(o.maxSteps, null);
+  assert.equal(o.device, 'cpu');
 });
 
 test('flags in both forms, lists, ranges, negated booleans and --baseline', () => {
@@ -49,45 +59,15 @@ test('flags in both forms, lists, ranges, negated booleans and --baseline', () =
   assert.equal(o.augment, false);
   assert.deepEqual(o.students, ['preresnet56']);
   assert.deepEqual(new Set(o.methods), new Set(['lot', 'teacher-only', 'equal-compute']));
-  const configs = resolveRuns(o, [3]);
+  const configs = resolveRuns(trainRequestFrom(visionDomain, p), visionDomain.settingsFrom(p.values), costRatio(3, [3]));
   assert.equal(configs.length, 12);
   const ec = configs.find((c) => c.method === 'equal-compute')!;
   assert.equal(ec.alpha, 0);
   assert.deepEqual(ec.students, []);
-  // LOT.md: LoT costs 3 + 3r + (N−1)(1 + 3r) per teacher step against teacher-only's 3.
+  // docs/METHOD.md#cost-model: LoT costs 3 + 3r + (N−1)(1 + 3r) per teacher step against teacher-only's 3.
   assert.equal(costRatio(2, [1]), 10 / 3);
   assert.equal(ec.epochs, Math.round(10 * costRatio(3, [3])));
   assert.equal(configs.find((c) => c.method === 'teacher-only')!.epochs, 10);
-});
-
-test('--config FILE supplies options and flags win', () => {
-  const dir = tempDir('config');
-  const file = join(dir, 'c.json');
-  writeFileSync(file, JSON.stringify({ alpha: 1, 'batch-size': 32, epochs: 3, seeds: [4, 5] }));
-  const o = trainOptionsFrom(parseArgs(['--config', file, '--epochs', '7'], TRAIN_VISION));
-  assert.equal(o.alpha, 1);
-  assert.equal(o.batchSize, 32);
-  assert.equal(o.epochs, 7);
-  assert.deepEqual(o.seeds, [4, 5]);
-  writeFileSync(file, JSON.stringify({ alhpa: 1 }));
-  assert.throws(() => parseArgs(['--config', file], TRAIN_VISION), /sets 'alhpa'.*did you mean alpha/);
-  writeFileSync(file, JSON.stringify({ alpha: -2 }));
-  assert.throws(() => parseArgs(['--config', file], TRAIN_VISION), /--alpha must be >= 0/);
-});
-
-test('every help lists every option with its default', () => {
-  for (const spec of [TRAIN_VISION, IMITABILITY, RESUME, REPORT, DEMO]) {
-    const help = formatHelp(spec);
-    for (const o of spec.options) {
-      assert.ok(help.includes(`--${o.name}`), `${spec.usage}: --${o.name} missing from help`);
-      if (o.default !== undefined || o.defaultText !== undefined) {
-        const start = help.search(new RegExp(`^ {2}(?:-\\w, | {4})--${o.name}(?= |$)`, 'm'));
-        assert.ok(start >= 0, `${spec.usage}: no row for --${o.name}`);
-        const line = help.slice(start).split(/\n {2}(?:-\w, | {4})--/)[0]!;
-        assert.match(line.replace(/\s+/g, ' '), /\[default: [^\]]+\]/, `${spec.usage}: --${o.name} shows no default`);
-      }
-    }
-  }
 });
 
 test('help and version print and exit 0', async () => {
@@ -118,6 +98,8 @@ test('mistakes give one line saying what to do and exit code 2', async () => {
     [['train', 'vision', 'extra'], /takes no argument 'extra'/],
     [['train', 'vision', '--subset', '10', '--batch-size', '64'], /--batch-size 64 is larger than --subset 10/],
     [['train', 'text'], /unknown domain 'text'/],
+    [['train', 'vision', '--device', 'cuda'], /--device cuda is not available: this build trains on the CPU only \(use --device cpu\)/],
+    [['train', 'vision', '--max-steps', '0'], /--max-steps must be >= 1, got 0/],
     [['trian'], /unknown command 'trian' \(did you mean train\?\)/],
     [['resume'], /needs RUN/],
     [['resume', '/nonexistent/run'], /no run folder at \/nonexistent\/run/],

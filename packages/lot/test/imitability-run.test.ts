@@ -29,8 +29,8 @@ test('lot imitability: both teachers, equal-compute students, KL curves, summary
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /\| sophisticated \|/);
   assert.match(r.stdout, /\| deceptive \|/);
-  const [name] = readdirSync(runsDir);
-  const dir = join(runsDir, name!);
+  const [group] = readdirSync(runsDir);
+  const dir = join(runsDir, group!, 'imitability-seed0');
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   assert.equal(config.kind, 'imitability');
   const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
@@ -54,24 +54,24 @@ test('lot imitability: both teachers, equal-compute students, KL curves, summary
   }
   assert.equal(records.filter((x) => x.type === 'teacher').length, 4);
   assert.ok(existsSync(join(dir, 'checkpoint.pt')));
-  const report = join(dir, 'report');
+  const report = join(runsDir, group!, 'report');
   assert.ok(readdirSync(report).some((f) => f.endsWith('.svg')), 'a plot is written');
 });
 
 test('an imitability run stopped in a teacher phase resumes to the uninterrupted result', async () => {
-  const { RunFolder } = await import('../src/runs/folder.js');
+  const { RunFolder } = await import('../src/harness/index.js');
   const { runImitability } = await import('../src/imitability/index.js');
-  const { loadData } = await import('../src/runs/vision-parts.js');
+  const { loadVisionData } = await import('../src/tasks/vision/index.js');
   const dataDir = writeSyntheticFashionMnist(tempDir('imdata2'), 64, 32);
   const cfg = {
-    kind: 'imitability' as const, formatVersion: 1 as const, seed: 0, dataset: 'fashion-mnist', dataDir, download: false,
+    kind: 'imitability' as const, formatVersion: 1 as const, seed: 0, dataset: 'fashion-mnist' as const, dataDir, download: false,
     subset: null, testSubset: null, augment: false, teacher: 'smallcnn', student: 'smallcnn', teacherEpochs: 1, studentEpochs: 1,
     tau: 1.5, evalEvery: 1, lr: 0.05, studentLr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4, schedule: 'cosine' as const,
     batchSize: 32, evalBatchSize: 64, threads: 1, trainKlImages: 64, createdAt: '',
   };
-  const data = await loadData(cfg);
+  const data = await loadVisionData(cfg);
   const runsDir = tempDir('imresume');
-  const quiet = { quiet: true, log: () => {}, data };
+  const quiet = { log: () => {}, data };
   const full = await runImitability(RunFolder.create(runsDir, 'a', cfg), quiet);
   const b = RunFolder.create(runsDir, 'b', cfg);
   let reads = 0;

@@ -47,15 +47,15 @@ export class RecordingSgd implements LotOptimizer {
 
 export interface XYBatch { x: Tensor; y: Tensor; id: number }
 
-export const mlpTask: LotTask<XYBatch> & { calls: { model: torch.nn.Module; batch: number; grad: boolean; training: boolean }[] } = {
+export const mlpTask: LotTask<XYBatch> & { calls: { model: torch.nn.Module; batch: number; grad: boolean; training: boolean; stream: string }[] } = {
   calls: [],
-  logits(model, batch) {
-    this.calls.push({ model, batch: batch.id, grad: torch.isGradEnabled(), training: model.training });
-    return model.forward(batch.x);
+  forward(model, batch, ctx) {
+    this.calls.push({ model, batch: batch.id, grad: torch.isGradEnabled(), training: model.training, stream: ctx.stream });
+    return { logits: model.forward(batch.x) as Tensor };
   },
-  taskLoss: (logits, batch) => F.crossEntropy(logits, batch.y),
-  batchSize: (batch) => batch.x.shape[0],
-  correct: (logits, batch) => torch.tidy(() => logits.argmax(1).eq(batch.y).sum().item()),
+  taskLoss: (out, batch) => F.crossEntropy(out.logits, batch.y),
+  batchSize: (batch) => batch.x.shape[0]!,
+  correct: (out, batch) => torch.tidy(() => out.logits.argmax(1).eq(batch.y).sum().item()),
 };
 
 /** Seeded batches kept alive until disposed by the test; `id` tells them apart. */
@@ -68,16 +68,14 @@ export function makeBatches(count: number, seed: number, rows = 6, inFeatures = 
   }));
 }
 
-/** A sequential cursor over `batches` that wraps around and counts the calls. */
-export function cursor(batches: XYBatch[], start = 0): { next: () => XYBatch; served: number[] } {
-  let i = start;
+/** A sequential cursor over `batches` (position p serves batch start + p, wrapping around) that records what it served. */
+export function cursor(batches: XYBatch[], start = 0): { at: (position: number) => XYBatch; served: number[] } {
   const served: number[] = [];
   return {
     served,
-    next: () => {
-      const b = batches[i % batches.length];
+    at: (position: number) => {
+      const b = batches[(start + position) % batches.length]!;
       served.push(b.id);
-      i += 1;
       return b;
     },
   };

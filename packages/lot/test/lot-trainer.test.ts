@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import * as torch from '@lot/torch';
 import type { Tensor } from '@lot/torch';
-import { klTau, LOSS_VARIANTS, LotConfig, LotTrainer, LossVariant } from '../src/lot/index.js';
+import { klTau, type Learner, LOSS_VARIANTS, LotConfig, LotTrainer, LossVariant } from '../src/lot/index.js';
 import { cursor, makeBatches, Mlp, mlpTask, paramValues, RecordingSgd, useOneThread, XYBatch } from './lot-helpers.js';
 
 useOneThread();
@@ -17,14 +17,15 @@ const config = (o: Partial<LotConfig> = {}): LotConfig => ({ alpha: 0.5, n: 2, t
 
 function setup(o: { students?: number[]; weights?: (number | undefined)[]; config?: Partial<LotConfig>; cursorStart?: number } = {}) {
   const teacherModel = new Mlp(1);
-  const teacher = { model: teacherModel, optimizer: new RecordingSgd(teacherModel.parameters()) };
+  const teacher: Learner & { model: Mlp; optimizer: RecordingSgd } = { model: teacherModel, optimizer: new RecordingSgd(teacherModel.parameters()) };
   const students = (o.students ?? [2]).map((seed, i) => {
     const model = new Mlp(seed);
-    return { model, optimizer: new RecordingSgd(model.parameters()), weight: o.weights?.[i] };
+    const student: Learner & { model: Mlp; optimizer: RecordingSgd } = { model, optimizer: new RecordingSgd(model.parameters()), ...(o.weights?.[i] !== undefined ? { weight: o.weights[i] } : {}) };
+    return student;
   });
   const c = cursor(batches, o.cursorStart ?? 3);
   mlpTask.calls.length = 0;
-  const trainer = new LotTrainer<XYBatch>({ teacher, students, task: mlpTask, config: config(o.config), nextStudentBatch: c.next });
+  const trainer = new LotTrainer<XYBatch>({ teacher, students, task: mlpTask, config: config(o.config), studentBatch: c.at });
   return { trainer, teacher, students, cursor: c };
 }
 
@@ -40,20 +41,72 @@ function assertGradsEqual(got: (Tensor | null)[], want: (Tensor | null)[], what:
 }
 
 describe('LotTrainer', () => {
-  test('with α = 0 the teacher follows a teacher-only run exactly, and no student is trained', () => {
+  test('with α = 0 the teacher follows a teacher-only run exactly; the students still train (α = 0 is not teacher-only)', () => {
     const lot = setup({ config: { alpha: 0 } });
     const only = setup({ students: [] });
     for (let k = 0; k < 5; ++k) {
-      const m1 = lot.trainer.step(batches[k]);
-      const m2 = only.trainer.step(batches[k]);
-      assert.equal(m1.teacherOnly, true);
+      const m1 = lot.trainer.step(batches[k]!);
+      const m2 = only.trainer.step(batches[k]!);
+      assert.equal(m1.teacherOnly, false);
+      assert.equal(m2.teacherOnly, true);
       assert.equal(m1.teacherLoss, m2.teacherLoss);
     }
     assert.deepEqual(paramValues(lot.teacher.model), paramValues(only.teacher.model));
-    assert.deepEqual(paramValues(lot.students[0].model), paramValues(new Mlp(2)));
-    assert.equal(lot.students[0].optimizer.steps, 0);
-    assert.equal(lot.cursor.served.length, 0);
-    assert.equal(lot.trainer.costUnits, 15);
+    assert.notDeepEqual(paramValues(lot.students[0]!.model), paramValues(new Mlp(2)));
+    assert.equal(lot.students[0]!.optimizer.steps, 10);
+    assert.equal(lot.cursor.served.length, 5);
+    assert.equal(lot.trainer.costUnits, 5 * 10);
+    // Teacher-only (no students): no cursor, 3 cost units a step.
+    assert.equal(only.cursor.served.length, 0);
+    assert.equal(only.trainer.costUnits, 15);
+  });
+
+  test('α per step: α = 0 on one joint step trains the teacher as teacher-only does while the student trains', () => {
+    const lot = setup();
+    const only = setup({ students: [] });
+    const m = lot.trainer.jointStep(batches[0]!, { alpha: 0 });
+    only.trainer.step(batches[0]!);
+    assert.equal(m.teacherOnly, false);
+    assert.deepEqual(paramValues(lot.teacher.model), paramValues(only.teacher.model));
+    assert.equal(lot.students[0]!.optimizer.steps, 1);
+    assert.ok(m.studentKls[0]! > 0);
+    // The next step uses the configured α again: the teacher now departs from teacher-only.
+    lot.trainer.jointStep(batches[1]!);
+    only.trainer.step(batches[1]!);
+    assert.notDeepEqual(paramValues(lot.teacher.model), paramValues(only.teacher.model));
+    assert.throws(() => lot.trainer.jointStep(batches[2]!, { alpha: -1 }), /α must be a finite number >= 0/);
+  });
+
+  test('studentStep on a given batch: the students alone, against the current teacher (the cache passes of RL)', () => {
+    const { trainer, teacher, students } = setup({ config: { variant: 'kl' } });
+    const before = paramValues(teacher.model);
+    mlpTask.calls.length = 0;
+    const m = trainer.studentStep(batches[4]!);
+    assert.deepEqual(paramValues(teacher.model), before);
+    assert.equal(students[0]!.optimizer.steps, 1);
+    assert.equal(teacher.optimizer.steps, 0);
+    assert.equal(trainer.studentOnlySteps, 1);
+    assert.equal(trainer.teacherSteps, 0);
+    assert.equal(trainer.costUnits, 4);
+    assert.deepEqual(mlpTask.calls.map((c) => [c.batch, c.grad, c.stream]), [[4, false, 'cursor'], [4, true, 'cursor']]);
+    const want = torch.tidy(() => klTau(teacher.model.forward(batches[4]!.x) as Tensor, new Mlp(2).forward(batches[4]!.x) as Tensor, 1.5).item());
+    close(m.kls[0]!, want);
+    assert.throws(() => setup({ students: [] }).trainer.studentStep(batches[0]!), /there are no students/);
+  });
+
+  test('beforeStep runs per model between backward and the optimizer step (gradient clipping)', () => {
+    const { trainer, teacher, students } = setup({ config: { n: 2 } });
+    const seen: string[] = [];
+    teacher.beforeStep = (model) => {
+      seen.push(`teacher:${teacher.optimizer.steps}`);
+      assert.ok(model.parameters().every((p) => p.grad !== null), 'gradients exist');
+      torch.optim.clipGradNorm_(model.parameters(), 1e-3);
+    };
+    students[0]!.beforeStep = () => seen.push(`student:${students[0]!.optimizer.steps}`);
+    trainer.step(batches[0]!);
+    assert.deepEqual(seen, ['teacher:0', 'student:0', 'student:1']);
+    const norm = Math.sqrt(teacher.optimizer.lastGrads.reduce((a, g) => a + (g ? torch.tidy(() => g.pow(2).sum().item()) : 0), 0));
+    assert.ok(Math.abs(norm - 1e-3) < 1e-8, `${norm}`); // clipGradNorm_ scales by max_norm / (norm + 1e-6), as PyTorch
   });
 
   test('N = 3: one joint step and exactly two student-only steps per teacher step, on the cursor\'s batches', () => {
@@ -201,13 +254,13 @@ describe('LotTrainer', () => {
     trainer.step(batches[1]);
     assert.equal(trainer.costUnits, 2 * 10);
     const saved = trainer.stateDict();
-    assert.deepEqual(saved, { teacherSteps: 2, studentOnlySteps: 2, costUnits: 20 });
+    assert.deepEqual(saved, { teacherSteps: 2, studentOnlySteps: 2, costUnits: 20, states: {} });
     const other = setup().trainer;
     other.loadStateDict(saved);
     assert.deepEqual(other.stateDict(), saved);
     assert.throws(() => other.loadStateDict({ teacherSteps: -1 }), /'teacherSteps' must be a number >= 0/);
     const weighted = new LotTrainer({ teacher: setup().teacher, students: setup().students, task: mlpTask, config: config({ n: 3 }),
-      nextStudentBatch: cursor(batches).next, cost: { studentRelativeCost: 2 } });
+      studentBatch: cursor(batches).at, cost: { studentRelativeCost: 2 } });
     assert.equal(weighted.stepCost, 3 + 6 + 2 * 7);
   });
 
@@ -217,7 +270,7 @@ describe('LotTrainer', () => {
     assert.throws(() => setup({ config: { tau: 0 } }), /τ must be/);
     assert.throws(() => setup({ config: { variant: 'x' as never } }), /unknown LoT loss variant/);
     const t = setup();
-    assert.throws(() => new LotTrainer({ teacher: t.teacher, students: [{ ...t.teacher }], task: mlpTask, config: config(), nextStudentBatch: t.cursor.next }),
+    assert.throws(() => new LotTrainer({ teacher: t.teacher, students: [{ ...t.teacher }], task: mlpTask, config: config(), studentBatch: t.cursor.at }),
       /student 0 is the teacher's own model/);
   });
 

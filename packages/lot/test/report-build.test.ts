@@ -5,12 +5,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { buildReport, expandRunDirs, groupRows, loadRun, stat } from '../src/report/index.js';
+import type { Method } from '../src/harness/methods.js';
+import type { TrainSummary } from '../src/harness/records.js';
+import { buildReport, findRunFolders, groupRows, loadRun, loadRuns, stat } from '../src/report/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lot-report-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-
-type Method = 'lot' | 'teacher-only' | 'equal-compute';
 
 /** Final test accuracies per method and seed (the table must show their mean ± sample std). */
 const FINAL: Record<Method, number[]> = {
@@ -87,6 +87,58 @@ function writeImitability(dir: string, seed: number): void {
   );
 }
 
+/** Final validation perplexities per method and seed of a made-up language domain (lower is better). */
+const PERPLEXITY: Record<Method, number[]> = {
+  'teacher-only': [90, 92, 94],
+  'equal-compute': [91, 91.5, 93],
+  lot: [87, 88, 92],
+};
+const PERPLEXITY_METRIC = { key: 'validPerplexity', label: 'valid perplexity', direction: 'min', percent: false } as const;
+
+/** A run folder in the harness's format (summary with kind and metric); equal compute's summary omits bestMetric. */
+function writeLmRun(dir: string, method: Method, seed: number, o: { status?: TrainSummary['status'] } = {}): void {
+  mkdirSync(dir, { recursive: true });
+  const epochs = method === 'equal-compute' ? 7 : EPOCHS;
+  const lot = method === 'lot';
+  const config = { kind: 'toy-lm', method, seed, dataset: 'tiny-text', teacher: 'gpt-mini', student: 'gpt-mini', students: lot ? ['gpt-mini'] : [], alpha: lot ? 0.5 : 0, n: lot ? 2 : 1, tau: 1, epochs, baseEpochs: EPOCHS };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  const final = PERPLEXITY[method][seed]!;
+  const lines: string[] = [];
+  for (let e = 1; e <= epochs; e++) {
+    // Falls to `final`; the best (lowest) epoch is the second to last, 1 below final.
+    const ppl = e === epochs ? final : e === epochs - 1 ? final - 1 : final + 5 * (epochs - e);
+    const kl = lot ? { train: 0.5 / e, test: 0.6 / e } : { train: null, test: null };
+    lines.push(JSON.stringify({ type: 'epoch', epoch: e, step: e * 10, costUnits: e * 100, seconds: e, teacher: { validPerplexity: ppl, validLoss: Math.log(ppl) }, students: lot ? [{ validPerplexity: ppl + 2 }] : [], kl }));
+  }
+  writeFileSync(join(dir, 'metrics.jsonl'), `${lines.join('\n')}\n`);
+  const summary: TrainSummary = {
+    kind: 'toy-lm',
+    method,
+    seed,
+    status: o.status ?? 'complete',
+    dataset: 'tiny-text',
+    teacher: 'gpt-mini',
+    student: 'gpt-mini',
+    students: config.students,
+    epochs,
+    epochsDone: epochs,
+    baseEpochs: EPOCHS,
+    teacherSteps: epochs * 10,
+    costUnits: epochs * 100,
+    seconds: epochs,
+    alpha: config.alpha,
+    n: config.n,
+    tau: 1,
+    metric: PERPLEXITY_METRIC,
+    finalMetric: final,
+    bestMetric: final - 1,
+    finalStudentMetric: lot ? [final + 2] : [],
+    final: { teacher: { validPerplexity: final }, students: lot ? [{ validPerplexity: final + 2 }] : [] },
+  };
+  const { bestMetric, ...withoutBest } = summary;
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify(method === 'equal-compute' ? withoutBest : summary));
+}
+
 // Layout: runs/ holds the classification runs (one torn metrics line, one interrupted extra run),
 // imit/ holds one imitability run per seed.
 const runsDir = join(root, 'runs');
@@ -131,18 +183,18 @@ function checkSvg(path: string): string {
 
 describe('report', () => {
   test('run folders: a parent folder expands one level; torn lines are skipped', () => {
-    const dirs = expandRunDirs(runsDir);
+    const dirs = findRunFolders(runsDir);
     assert.equal(dirs.length, 10);
     const r = loadRun(join(runsDir, 'lot-seed1'));
     assert.equal(r.method, 'lot');
     assert.equal(r.epochsLog.length, EPOCHS);
     assert.equal(r.student, 'preresnet20');
-    assert.equal(expandRunDirs(root).length, 12, 'two levels down when one holds none');
-    assert.throws(() => expandRunDirs(join(root, 'nope')), /no such folder/);
+    assert.equal(findRunFolders(root).length, 12, 'two levels down when one holds none');
+    assert.throws(() => findRunFolders(join(root, 'nope')), /no such folder/);
   });
 
   test('rows group teacher-only and equal compute with the LoT pair', () => {
-    const rows = groupRows(expandRunDirs(runsDir).map(loadRun));
+    const rows = groupRows(findRunFolders(runsDir).map(loadRun));
     assert.equal(rows.length, 1);
     const row = rows[0]!;
     assert.equal(row.runs.lot.length, 4);
@@ -236,5 +288,56 @@ describe('report', () => {
     assert.match(again.markdown, /1 finished run repeats a method and seed of another; only the latest of each seed counts/);
     mkdirSync(join(root, 'emptydir'));
     await assert.rejects(buildReport([join(root, 'emptydir')], join(root, 'x')), /neither a run folder/);
+  });
+  test('a domain with a lower-is-better metric: perplexity table, plots and notes', async () => {
+    const dir = join(root, 'lm');
+    for (const m of ['teacher-only', 'equal-compute', 'lot'] as Method[]) for (const seed of [0, 1, 2]) writeLmRun(join(dir, `${m}-seed${seed}`), m, seed);
+    writeLmRun(join(dir, 'lot-seed9-running'), 'lot', 0, { status: 'running' });
+    // A run that failed before writing its summary: it takes its domain's metric from the others.
+    writeLmRun(join(dir, 'lot-seed8-nosummary'), 'lot', 1);
+    rmSync(join(dir, 'lot-seed8-nosummary', 'summary.json'));
+    const bare = loadRuns([join(dir, 'lot-seed0'), join(dir, 'lot-seed8-nosummary')])[1]!;
+    assert.equal(bare.status, 'incomplete');
+    assert.deepEqual(bare.metric, PERPLEXITY_METRIC);
+    assert.equal(bare.finalMetric, 88, 'from the last epoch record');
+    const run = loadRun(join(dir, 'equal-compute-seed0'));
+    assert.equal(run.kind, 'toy-lm');
+    assert.deepEqual(run.metric, PERPLEXITY_METRIC);
+    assert.equal(run.finalMetric, 91);
+    assert.equal(run.bestMetric, 90, 'without bestMetric in the summary: the lowest over epochs');
+    assert.equal(run.epochsLog.at(-1)!.teacherMetric, 91);
+    const out = join(root, 'lm-out');
+    const { markdown, files } = await buildReport([dir], out, { png: false });
+    assert.match(markdown, /^## Valid perplexity of the teacher \(lower is better\)$/m);
+    assert.match(markdown, /\| LoT − teacher-only \|$/m, 'no percentage points');
+    const finalRow = markdown.split('\n').find((l) => l.includes('| final |'))!;
+    assert.ok(finalRow.includes('tiny-text | gpt-mini → gpt-mini | 4 | α 0.5, N 2, τ 1 |'), finalRow);
+    // Plain numbers to 3 significant digits: 92 ± 2, 91.83 ± 1.04, 89 ± √7; 89 − 92 = −3 ± √(7/3 + 4/3) = 1.91.
+    assert.ok(finalRow.includes('| 92.0 ± 2.0 (n=3) | 91.8 ± 1.0 (n=3) | 89.0 ± 2.6 (n=3) | −3.00 ± 1.91 |'), finalRow);
+    const bestRow = markdown.split('\n').find((l) => l.includes('| best |'))!;
+    assert.ok(bestRow.includes('| 91.0 ± 2.0 (n=3) | 90.8 ± 1.0 (n=3) | 88.0 ± 2.6 (n=3) | −3.00 ± 1.91 |'), bestRow);
+    assert.match(markdown, /\*best\*: the lowest valid perplexity over epochs/);
+    assert.match(markdown, /LoT student final valid perplexity 91\.0 ± 2\.6 \(n=3\)/);
+    assert.match(markdown, /2 runs are not complete and left out of the perplexity table \(status: incomplete, running\)/);
+    assert.match(markdown, /\| final perplexity \| best perplexity \|/);
+    for (const name of ['perplexity-epoch', 'perplexity-cost', 'kl']) {
+      for (const ext of ['svg', 'vl.json']) assert.ok(files.includes(join(out, `${name}.${ext}`)), `${name}.${ext}`);
+      checkSvg(join(out, `${name}.svg`));
+    }
+    assert.ok(!files.some((f) => f.includes('accuracy')), 'no accuracy plots');
+    // Plotted as is (not ×100), on an axis named after the metric.
+    const spec = readFileSync(join(out, 'perplexity-epoch.vl.json'), 'utf8');
+    assert.ok(spec.includes('"title": "teacher valid perplexity (lower is better)"'), 'y title');
+    const values = (JSON.parse(spec) as { data: { values: { series: string; x: number; mean: number }[] } }).data.values;
+    assert.equal(values.find((v) => v.series === 'teacher-only' && v.x === EPOCHS)!.mean, 92);
+
+    // With vision runs: a section per domain, files prefixed by the domain.
+    const both = await buildReport([runsDir, dir], join(root, 'both-out'), { png: false });
+    assert.match(both.markdown, /^## vision: Test accuracy of the teacher \(%\)$/m);
+    assert.match(both.markdown, /^## toy-lm: Valid perplexity of the teacher \(lower is better\)$/m);
+    assert.match(both.markdown, /21 runs \(11 toy-lm, 10 vision\)/);
+    for (const name of ['vision-accuracy-epoch', 'vision-kl', 'toy-lm-perplexity-cost', 'toy-lm-kl']) assert.ok(both.files.includes(join(root, 'both-out', `${name}.svg`)), name);
+    assert.match(both.markdown, /left out of the vision accuracy table \(status: interrupted\)/);
+    assert.match(both.markdown, /left out of the toy-lm perplexity table \(status: incomplete, running\)/);
   });
 });

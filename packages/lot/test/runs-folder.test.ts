@@ -1,28 +1,26 @@
-// Run folders after real (tiny) runs: their contents and format, resuming to the
-// same result as an uninterrupted run, and Ctrl-C on the spawned command.
+// Run folders after real (tiny) vision runs through the harness: their contents and format,
+// resuming to the same result as an uninterrupted run, --max-steps, and Ctrl-C on the command.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '@lot/torch';
 import type { Tensor } from '@lot/torch';
-import { RunFolder, type EpochRecord, type MetricRecord } from '../src/runs/folder.js';
-import { resolveRuns, type TrainOptions } from '../src/runs/config.js';
-import { trainVisionRun, type StopSignal } from '../src/runs/vision.js';
-import { loadData } from '../src/runs/vision-parts.js';
+import { type EpochRecord, type MetricRecord, resolveRuns, RunFolder, type StopSignal, type TrainRequest, trainRun } from '../src/harness/index.js';
+import { loadVisionData, type VisionSettings, visionDomain } from '../src/tasks/vision/index.js';
 import { lot, lotSpawn, tempDir, tinyTrainArgs, writeSyntheticFashionMnist } from './cli-helpers.js';
 
 const dataDir = writeSyntheticFashionMnist(tempDir('data'));
 const quietLog = () => {};
 
-function options(over: Partial<TrainOptions> = {}): TrainOptions {
-  return {
-    dataset: 'fashion-mnist', dataDir, download: false, subset: null, testSubset: null, augment: true,
-    teacher: 'smallcnn', students: ['smallcnn'], alpha: 0.5, n: 2, tau: 1.5, variant: 'kl_ce', detach: true,
-    epochs: 2, seeds: [0], methods: ['lot'], lr: 0.05, studentLr: null, momentum: 0.9, nesterov: true,
-    weightDecay: 1e-4, schedule: 'cosine', batchSize: 64, evalBatchSize: 128, threads: 1, logEvery: 2, ...over,
-  };
-}
+const settings = (over: Partial<VisionSettings> = {}): VisionSettings => ({
+  dataset: 'fashion-mnist', dataDir, download: false, subset: null, testSubset: null, augment: true, lr: 0.05, studentLr: 0.05, momentum: 0.9,
+  nesterov: true, weightDecay: 1e-4, schedule: 'cosine', batchSize: 64, evalBatchSize: 128, ...over,
+});
+const request = (over: Partial<TrainRequest> = {}): TrainRequest => ({
+  kind: 'vision', teacher: 'smallcnn', students: ['smallcnn'], alpha: 0.5, n: 2, tau: 1.5, variant: 'kl_ce', detach: true,
+  epochs: 2, seeds: [0], methods: ['lot'], maxSteps: null, device: 'cpu', threads: 1, logEvery: 2, ...over,
+});
 
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 const withoutTime = (records: MetricRecord[]) => records.map((r) => ({ ...r, seconds: 0 }));
@@ -47,8 +45,10 @@ test('a tiny run writes config, metrics, checkpoint and summary in the documente
     assert.equal(summary.dataset, 'fashion-mnist');
     assert.equal(summary.teacher, 'smallcnn');
     assert.equal(summary.student, 'smallcnn');
-    assert.ok(summary.finalTestAccuracy >= 0 && summary.finalTestAccuracy <= 1);
-    assert.ok(summary.bestTestAccuracy >= summary.finalTestAccuracy);
+    assert.deepEqual(summary.metric, { key: 'testAccuracy', label: 'test accuracy', direction: 'max', percent: true });
+    assert.ok(summary.finalMetric >= 0 && summary.finalMetric <= 1);
+    assert.ok(summary.bestMetric >= summary.finalMetric);
+    assert.equal(summary.finalMetric, summary.final.teacher.testAccuracy);
     const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const epochs = lines.filter((l) => l.type === 'epoch') as EpochRecord[];
     assert.equal(epochs.length, config.epochs);
@@ -67,7 +67,7 @@ test('a tiny run writes config, metrics, checkpoint and summary in the documente
         assert.deepEqual(e.kl, { train: null, test: null });
       }
     }
-    // LOT.md's cost model: 10 units per LoT teacher step (N = 2), 3 per teacher-only step.
+    // docs/METHOD.md#cost-model: 10 units per LoT teacher step (N = 2), 3 per teacher-only step.
     const last = epochs[epochs.length - 1]!;
     assert.equal(last.costUnits, (name === 'lot-seed0' ? 10 : 3) * last.step);
   }
@@ -85,26 +85,26 @@ test('a tiny run writes config, metrics, checkpoint and summary in the documente
 });
 
 test('a run stopped mid-epoch and resumed ends exactly where an uninterrupted run ends', async () => {
-  const data = await loadData(options({ subset: 128 }));
-  const [cfg] = resolveRuns(options({ epochs: 2, subset: 128 }), [1]);
+  const data = await loadVisionData(settings({ subset: 128 }));
+  const [cfg] = resolveRuns(request({ epochs: 2 }), settings({ subset: 128 }), 1);
   const runsDir = tempDir('resume');
   const a = RunFolder.create(runsDir, 'a', cfg);
-  const full = await trainVisionRun(a, { data, log: quietLog });
+  const full = await trainRun(a, visionDomain, { data, log: quietLog });
   assert.equal(full.status, 'complete');
 
   const b = RunFolder.create(runsDir, 'b', cfg);
   let reads = 0;
   const stopAfterThree: StopSignal = { get stop() { return ++reads > 3; }, set stop(_v) {} } as StopSignal;
-  const first = await trainVisionRun(b, { data, log: quietLog, signal: stopAfterThree });
+  const first = await trainRun(b, visionDomain, { data, log: quietLog, signal: stopAfterThree });
   assert.equal(first.status, 'interrupted');
-  assert.equal(b.readSummary<{ status: string }>()!.status, 'interrupted');
+  assert.equal((b.readSummary() as { status: string }).status, 'interrupted');
   assert.equal(first.teacherSteps, 3); // 2 steps per epoch: stopped in the middle of epoch 2
-  const resumed = await trainVisionRun(b, { data, log: quietLog });
+  const resumed = await trainRun(b, visionDomain, { data, log: quietLog });
   assert.equal(resumed.status, 'complete');
 
-  assert.equal(resumed.finalTestAccuracy, full.finalTestAccuracy);
-  assert.equal(resumed.finalTestLoss, full.finalTestLoss);
-  assert.deepEqual(resumed.finalStudentTestAccuracy, full.finalStudentTestAccuracy);
+  assert.equal(resumed.finalMetric, full.finalMetric);
+  assert.deepEqual(resumed.final, full.final);
+  assert.deepEqual(resumed.finalStudentMetric, full.finalStudentMetric);
   assert.equal(resumed.costUnits, full.costUnits);
   assert.equal(resumed.teacherSteps, full.teacherSteps);
   assert.deepEqual(withoutTime(b.readMetrics()), withoutTime(a.readMetrics()));
@@ -119,10 +119,30 @@ test('a run stopped mid-epoch and resumed ends exactly where an uninterrupted ru
   torch.dispose([ca, cb]);
 });
 
+test('--max-steps stops early and keeps the configured schedule horizon', async () => {
+  const data = await loadVisionData(settings({ subset: 128 }));
+  const [cfg] = resolveRuns(request({ epochs: 3, maxSteps: 3 }), settings({ subset: 128 }), 1);
+  const [long] = resolveRuns(request({ epochs: 3 }), settings({ subset: 128 }), 1);
+  const runsDir = tempDir('maxsteps');
+  const short = RunFolder.create(runsDir, 'short', cfg);
+  const s = await trainRun(short, visionDomain, { data, log: quietLog });
+  assert.equal(s.status, 'complete');
+  assert.equal(s.teacherSteps, 3);
+  assert.equal(s.epochsDone, 1, 'one whole epoch of two steps, then one step of the second');
+  const epochs = short.readMetrics().filter((r): r is EpochRecord => r.type === 'epoch');
+  assert.deepEqual(epochs.map((e) => [e.epoch, e.step]), [[1, 2], [2, 3]]);
+  // The learning rate follows the 3-epoch cosine: epoch 2's rate is that of the uninterrupted 3-epoch run.
+  const full = RunFolder.create(runsDir, 'full', long);
+  await trainRun(full, visionDomain, { data, log: quietLog });
+  const lr = (f: RunFolder, epoch: number) => f.readMetrics().filter((r): r is EpochRecord => r.type === 'epoch').find((r) => r.epoch === epoch)?.lr;
+  assert.equal(lr(short, 2), lr(full, 2));
+  assert.ok(lr(short, 2)! < 0.05 && lr(short, 2)! > 0.02, `cosine over 3 epochs at epoch 2: ${lr(short, 2)}`);
+});
+
 test('a torn last line in metrics.jsonl is ignored', () => {
   const dir = tempDir('torn');
   const run = RunFolder.create(dir, 'r', { kind: 'vision' });
-  run.appendMetric({ type: 'step', epoch: 1, step: 1, costUnits: 3, seconds: 0.1 });
+  run.appendMetric({ type: 'step', epoch: 1, step: 1, costUnits: 3, seconds: 0.1, teacherLoss: 1, teacherTaskLoss: 1 });
   writeFileSync(run.metricsPath, `${readFileSync(run.metricsPath, 'utf8')}{"type":"step","ep`);
   assert.equal(run.readMetrics().length, 1);
 });

@@ -1,10 +1,11 @@
-// The vision LoT task and evaluate(); LoT end to end on PreResNet-20 / SmallCNN with torch.optim.SGD.
+// The vision LoT task and its evaluator; LoT end to end on PreResNet-20 / SmallCNN with torch.optim.SGD.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import * as torch from '@lot/torch';
-import { evaluate, VisionBatch, visionTask } from '../src/tasks/vision/task.js';
+import type { VisionBatch } from '../src/tasks/vision/batches.js';
+import { evaluateVision, visionTask } from '../src/tasks/vision/task.js';
 import { createVisionModel } from '../src/tasks/vision/models.js';
-import { LotTrainer } from '../src/lot/index.js';
+import { klTau, LotTrainer } from '../src/lot/index.js';
 import { useOneThread } from './lot-helpers.js';
 
 useOneThread();
@@ -27,13 +28,14 @@ describe('visionTask', () => {
       torch.manualSeed(0);
       const m = createVisionModel('smallcnn', { numClasses: 4, inChannels: 1 });
       m.eval();
-      const logits = visionTask.logits(m, data[0]);
+      const out = visionTask.forward(m, data[0]!, { role: 'teacher', index: 0, stream: 'main', state: null });
+      const logits = out.logits;
       assert.deepEqual(logits.shape, [5, 4]);
-      assert.equal(visionTask.taskLoss(logits, data[0]).item(), F.crossEntropy(m.forward(data[0].images), data[0].labels).item());
-      assert.equal(visionTask.batchSize(data[0]), 5);
+      assert.equal(visionTask.taskLoss(out, data[0]!).item(), F.crossEntropy(m.forward(data[0]!.images), data[0]!.labels).item());
+      assert.equal(visionTask.batchSize(data[0]!), 5);
       const pred = logits.argmax(1).tolist() as number[];
-      const labels = data[0].labels.tolist() as number[];
-      assert.equal(visionTask.correct!(logits, data[0]), pred.filter((p, i) => p === labels[i]).length);
+      const labels = data[0]!.labels.tolist() as number[];
+      assert.equal(visionTask.correct!(out, data[0]!), pred.filter((p, i) => p === labels[i]).length);
     });
   });
 
@@ -42,10 +44,11 @@ describe('visionTask', () => {
     const m = createVisionModel('smallcnn', { numClasses: 4, inChannels: 1 });
     const running = () => torch.tidy(() => (m.stateDict()['features.1.running_mean'].sum().item()));
     const before = running();
-    const r = evaluate(m, data);
+    const ev = evaluateVision(m, [], data, 1.5);
+    const r = { loss: ev.teacher.testLoss!, accuracy: ev.teacher.testAccuracy!, examples: 15 };
+    assert.equal(ev.kl, null);
     assert.equal(m.training, true);
     assert.equal(running(), before, 'BatchNorm statistics must not change');
-    assert.equal(r.examples, 15);
     const expected = torch.tidy(() => torch.noGrad(() => {
       m.eval();
       let loss = 0, correct = 0;
@@ -60,17 +63,36 @@ describe('visionTask', () => {
     assert.ok(Math.abs(r.loss - expected.loss) < 1e-6);
     assert.equal(r.accuracy, expected.accuracy);
     m.eval();
-    evaluate(m, data);
+    evaluateVision(m, [], data, 1.5);
     assert.equal(m.training, false, 'a model in eval mode stays in eval mode');
   });
 
-  test('evaluate releases the batches a lazy source makes', () => {
+  test('the evaluator: students too, and KLτ(teacher ‖ first student) as the example-weighted mean', () => {
+    torch.manualSeed(0);
+    const t = createVisionModel('smallcnn', { numClasses: 4, inChannels: 1 });
+    const s = createVisionModel('smallcnn', { numClasses: 4, inChannels: 1 });
+    const ev = evaluateVision(t, [s], data, 1.5);
+    assert.equal(ev.students.length, 1);
+    assert.deepEqual(ev.teacher, evaluateVision(t, [], data, 1.5).teacher);
+    assert.deepEqual(ev.students[0], evaluateVision(s, [], data, 1.5).teacher);
+    const want = torch.tidy(() => torch.noGrad(() => {
+      t.eval();
+      s.eval();
+      const kls = data.map((b) => klTau(t.forward(b.images) as torch.Tensor, s.forward(b.images) as torch.Tensor, 1.5).item() * 5);
+      t.train();
+      s.train();
+      return kls.reduce((a, b) => a + b) / 15;
+    }));
+    assert.ok(Math.abs(ev.kl! - want) < 1e-6, `${ev.kl} vs ${want}`);
+  });
+
+  test('the evaluator releases the batches a lazy source makes', () => {
     torch.manualSeed(0);
     const m = createVisionModel('smallcnn', { numClasses: 4, inChannels: 1 });
     function* lazy() { for (let i = 0; i < 5; ++i) yield { images: torch.randn([2, 1, 12, 12]), labels: torch.randint(0, 4, [2]) }; }
-    evaluate(m, lazy());
+    evaluateVision(m, [], lazy(), 1.5);
     const live = torch.memoryStats().liveTensors;
-    evaluate(m, lazy());
+    evaluateVision(m, [], lazy(), 1.5);
     assert.ok(torch.memoryStats().liveTensors <= live);
   });
 });
@@ -88,7 +110,7 @@ describe('LoT on vision models', () => {
     const [t0, s0] = [snapshot(teacher.model), snapshot(student.model)];
     let c = 0;
     const trainer = new LotTrainer({ teacher, students: [student], task: visionTask,
-      config: { alpha: 0.5, n: 2, tau: 1.5, variant: 'kl_ce', detach: true }, nextStudentBatch: () => data[c++ % data.length] });
+      config: { alpha: 0.5, n: 2, tau: 1.5, variant: 'kl_ce', detach: true }, studentBatch: () => data[c++ % data.length]! });
     for (let k = 0; k < 2; ++k) trainer.step(data[k % data.length]);
     const live = torch.memoryStats().liveTensors;
     for (let k = 0; k < 4; ++k) {
@@ -117,7 +139,7 @@ describe('LoT on vision models', () => {
       const teacher = learner(0);
       const trainer = new LotTrainer({ teacher, students: [learner(1)], task: visionTask,
         config: { alpha: 0.5, n: 3, tau: 1.5, variant: 'kl_ce', detach: true, teacherModeInStudentSteps: mode },
-        nextStudentBatch: () => data[2] });
+        studentBatch: () => data[2]! });
       trainer.step(data[0]);
       trainer.step(data[1]);
       const tracked = torch.tidy(() => teacher.model.stateDict()['features.1.num_batches_tracked'].item());

@@ -1,57 +1,38 @@
-// `lot demo` (what `npm start` runs): LoT against teacher-only and equal compute on
-// a Fashion-MNIST subset, then the comparison table and the plot. Sized to finish
-// within 10 minutes on 2 cores, installation included.
+// `lot demo` (what `npm start` runs): LoT against teacher-only and equal compute on a
+// Fashion-MNIST subset, then the comparison table and the plot. It is `lot train vision` with
+// the arguments below, sized to finish within 10 minutes on 2 cores, installation included.
 import { relative } from 'node:path';
+import { visionDomain } from '../tasks/vision/domain.js';
 import { EXIT } from './errors.js';
 import type { CliIO } from './main.js';
-import type { Parsed } from './options.js';
-import { printReport, runMany } from './train.js';
-import { resolveRuns, type TrainOptions } from '../runs/config.js';
+import { type Parsed, parseArgs } from './options.js';
+import { trainSpec } from './specs.js';
+import { printReport, resolveTrainRuns, runMany } from './train.js';
 
-/** The demo's recipe: the reference recipe scaled down (subset, few epochs, a small model). */
-export function demoOptions(quick: boolean, threads: number, dataDir: string | null): TrainOptions {
-  return {
-    dataset: 'fashion-mnist',
-    dataDir,
-    download: true,
-    subset: quick ? 1000 : 3000,
-    testSubset: quick ? 1000 : 2000,
-    augment: true,
-    teacher: 'smallcnn',
-    students: ['smallcnn'],
-    alpha: 0.5,
-    n: 2,
-    tau: 1.5,
-    variant: 'kl_ce',
-    detach: true,
-    epochs: quick ? 1 : 3,
-    seeds: quick ? [0] : [0, 1, 2],
-    methods: ['lot', 'teacher-only', 'equal-compute'],
-    lr: 0.05,
-    studentLr: null,
-    momentum: 0.9,
-    nesterov: true,
-    weightDecay: 1e-4,
-    schedule: 'cosine',
-    batchSize: 64,
-    evalBatchSize: 1000,
-    threads,
-    logEvery: 10,
-  };
+/** The demo's recipe as `lot train vision` flags: the reference recipe scaled down (subset, few epochs, a small model). */
+export function demoArgs(quick: boolean, threads: number, dataDir: string | null): string[] {
+  return [
+    '--dataset', 'fashion-mnist', ...(dataDir ? ['--data-dir', dataDir] : []),
+    '--subset', quick ? '1000' : '3000', '--test-subset', quick ? '1000' : '2000',
+    '--teacher', 'smallcnn', '--student', 'smallcnn', '--alpha', '0.5', '--n', '2', '--tau', '1.5',
+    '--epochs', quick ? '1' : '3', '--seeds', quick ? '0' : '0,1,2', '--methods', 'lot,teacher-only,equal-compute',
+    '--lr', '0.05', '--batch-size', '64', '--threads', String(threads), '--log-every', '10',
+  ];
 }
 
 export async function demoCommand(p: Parsed, io: CliIO): Promise<number> {
   const started = performance.now();
-  const dataDir = (p.values.dataDir as string | undefined) ?? null;
+  const dataDir = p.values.optionalString('data-dir') ?? null;
   if (!dataDir) {
     const { ensureFashionMnistPackage } = await import('../tasks/vision/datasets/index.js');
     const r = await ensureFashionMnistPackage({ log: (line: string) => io.err(`lot: ${line}`) });
     if (!r.dir) io.err(`lot: ${r.message} (trying the other sources)`);
   }
-  const options = demoOptions(p.values.quick as boolean, p.values.threads as number, dataDir);
-  io.err(`lot demo: LoT (α ${options.alpha}, N ${options.n}, τ ${options.tau}) vs teacher-only vs equal compute; ${options.teacher} on ${options.subset} Fashion-MNIST images, ${options.epochs} epochs, seeds ${options.seeds.join(', ')}`);
-  const configs = resolveRuns(options, [1]);
-  const result = await runMany(configs, p.values.runsDir as string, io);
+  const train = parseArgs(demoArgs(p.values.boolean('quick'), p.values.number('threads'), dataDir), trainSpec(visionDomain));
+  const configs = await resolveTrainRuns(visionDomain, train);
+  const [c] = configs;
+  io.err(`lot demo: LoT (α ${c!.alpha}, N ${c!.n}, τ ${c!.tau}) vs teacher-only vs equal compute; ${c!.teacher} on Fashion-MNIST, ${c!.epochs} epochs, seeds ${train.values.intList('seeds').join(', ')}`);
+  const result = await runMany(visionDomain, configs, p.values.string('runs-dir'), io);
   if (result.interrupted) return EXIT.interrupted;
   io.out('');
   const files = await printReport(result.runs.map((r) => r.dir), `${result.groupDir}/report`, io);

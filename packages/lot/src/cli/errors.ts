@@ -1,12 +1,5 @@
-// Errors the `lot` command reports as one line and exit code 2 (the user can fix
-// them: a bad flag, an impossible value, missing data), as opposed to bugs.
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-  constructor(message: string) {
-    super(message);
-  }
-}
+// The `lot` command's exit codes and "did you mean" hints. (UsageError, the one-line
+// mistakes a user can fix, belongs to the harness: runs raise it too.)
 
 /** Exit codes of the `lot` command. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;

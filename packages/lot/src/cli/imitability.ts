@@ -1,105 +1,93 @@
-// `lot imitability`: the sophisticated vs deceptive teacher experiment, in one run folder.
-import { relative } from 'node:path';
+// `lot imitability`: the sophisticated vs deceptive teacher experiment, one run folder per seed,
+// then the table (mean ± std over seeds) and the KL plot.
+import { mkdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { RunFolder } from '../harness/index.js';
+import type { ImitabilityConfig, ImitabilitySummary } from '../imitability/index.js';
+import { visionSettingsFrom } from '../tasks/vision/settings.js';
 import { EXIT } from './errors.js';
 import type { CliIO } from './main.js';
 import type { Parsed } from './options.js';
+import { Progress } from './terminal-progress.js';
 import { installStopHandler, printReport } from './train.js';
-import { RunFolder } from '../runs/folder.js';
-import type { ImitabilityConfig, ImitabilitySummary } from '../imitability/index.js';
-import { UsageError } from './errors.js';
 
 const rel = (p: string) => relative(process.cwd(), p) || p;
 
-export function imitabilityConfigFrom(p: Parsed, now = new Date()): ImitabilityConfig {
-  const v = p.values as Record<string, any>;
-  if (v.subset !== undefined && v.batchSize > v.subset) {
-    throw new UsageError(`--batch-size ${v.batchSize} is larger than --subset ${v.subset}; lower --batch-size or raise --subset`);
-  }
-  return {
+/** One config per seed. */
+export function imitabilityConfigsFrom(p: Parsed, now = new Date()): ImitabilityConfig[] {
+  const v = p.values;
+  const vision = visionSettingsFrom(v);
+  const teacher = v.string('teacher');
+  const teacherEpochs = v.number('teacher-epochs');
+  return v.intList('seeds').map((seed) => ({
+    ...vision,
     kind: 'imitability',
     formatVersion: 1,
-    seed: v.seed,
-    dataset: v.dataset,
-    dataDir: v.dataDir ?? null,
-    download: v.download,
-    subset: v.subset ?? null,
-    testSubset: v.testSubset ?? null,
-    augment: v.augment,
-    teacher: v.teacher,
-    student: v.student ?? v.teacher,
-    teacherEpochs: v.teacherEpochs,
-    deceptiveEpochs: v.deceptiveEpochs ?? 4 * v.teacherEpochs,
-    studentEpochs: v.studentEpochs,
-    tau: v.tau,
-    evalEvery: v.evalEvery,
-    lr: v.lr,
-    studentLr: v.lr,
-    momentum: v.momentum,
-    nesterov: v.nesterov,
-    weightDecay: v.weightDecay,
-    schedule: v.schedule,
-    batchSize: v.batchSize,
-    evalBatchSize: v.evalBatchSize,
-    threads: v.threads,
+    seed,
+    teacher,
+    student: v.optionalString('student') ?? teacher,
+    teacherEpochs,
+    deceptiveEpochs: v.optionalNumber('deceptive-epochs') ?? 4 * teacherEpochs,
+    studentEpochs: v.number('student-epochs'),
+    tau: v.number('tau'),
+    evalEvery: v.number('eval-every'),
+    threads: v.number('threads'),
     trainKlImages: 2000,
     createdAt: now.toISOString(),
-  };
+  }));
 }
 
-function printSummary(s: ImitabilitySummary, io: CliIO): void {
-  const f = (x: number | undefined) => (typeof x === 'number' ? x.toFixed(4) : '-');
-  const rows = [
-    '| teacher | teacher train acc (its labels) | teacher test acc | student final train KL | student final test KL | mean train KL over training | mean test KL over training |',
-    '|---|---|---|---|---|---|---|',
-  ];
-  for (const kind of ['sophisticated', 'deceptive'] as const) {
-    const t = s.teachers[kind];
-    rows.push(`| ${kind} | ${t ? (100 * t.trainAccuracy).toFixed(2) + '%' : '-'} | ${t ? (100 * t.testAccuracy).toFixed(2) + '%' : '-'} | ${f(s.final[kind]?.trainKL)} | ${f(s.final[kind]?.testKL)} | ${f(s.meanOverTraining[kind]?.trainKL)} | ${f(s.meanOverTraining[kind]?.testKL)} |`);
-  }
-  io.out(rows.join('\n'));
-}
+const progressFor = (quiet: boolean) => (quiet ? undefined : () => new Progress());
 
-async function finish(run: RunFolder, s: ImitabilitySummary, io: CliIO): Promise<number> {
-  if (s.status === 'interrupted') {
-    io.err(`lot: interrupted; finished phases saved. Continue with: lot resume ${rel(run.dir)}`);
+async function finish(dirs: string[], summaries: ImitabilitySummary[], outDir: string, io: CliIO): Promise<number> {
+  const stopped = summaries.findIndex((s) => s.status === 'interrupted');
+  if (stopped >= 0) {
+    io.err(`lot: interrupted; finished phases saved. Continue with: lot resume ${rel(dirs[stopped]!)}`);
     return EXIT.interrupted;
   }
-  printSummary(s, io);
-  const files = await printReport([run.dir], run.path('report'), { out: () => {}, err: io.err });
+  const files = await printReport(dirs, outDir, io);
   for (const f of files) io.err(`lot: wrote ${rel(f)}`);
-  io.err(`lot: imitability run in ${rel(run.dir)}`);
+  io.err(`lot: imitability run${dirs.length > 1 ? 's' : ''} in ${dirs.map(rel).join(', ')}`);
   return EXIT.ok;
 }
 
 export async function imitabilityCommand(p: Parsed, io: CliIO): Promise<number> {
-  const cfg = imitabilityConfigFrom(p);
+  const configs = imitabilityConfigsFrom(p);
   const { runImitability } = await import('../imitability/index.js');
-  const { loadData } = await import('../runs/vision-parts.js');
-  const data = await loadData(cfg, (line) => io.err(line));
-  io.err(`lot: ${cfg.dataset}: ${data.train.count} training and ${data.test.count} test images from ${data.source}`);
-  const run = RunFolder.create(p.values.runsDir as string, RunFolder.name(['imitability', cfg.dataset, cfg.teacher, `seed${cfg.seed}`]), cfg);
-  io.err(`lot: imitability -> ${rel(run.dir)}`);
+  const { describeVisionData, loadVisionData } = await import('../tasks/vision/data.js');
+  const first = configs[0]!;
+  const data = await loadVisionData(first, (line) => io.err(line));
+  io.err(`lot: ${describeVisionData(data)}`);
+  const groupDir = resolve(p.values.string('runs-dir'), RunFolder.name(['imitability', first.dataset, first.teacher]));
+  mkdirSync(groupDir, { recursive: true });
   const stopper = installStopHandler(io);
+  const dirs: string[] = [];
+  const summaries: ImitabilitySummary[] = [];
   try {
-    const s = await runImitability(run, { signal: stopper.signal, quiet: p.values.quiet as boolean, data, log: io.err });
-    return await finish(run, s, io);
+    for (const cfg of configs) {
+      const run = RunFolder.create(groupDir, `imitability-seed${cfg.seed}`, cfg);
+      io.err(`lot: imitability seed ${cfg.seed} -> ${rel(run.dir)}`);
+      dirs.push(run.dir);
+      const progress = progressFor(p.values.boolean('quiet'));
+      const s = await runImitability(run, { signal: stopper.signal, data, log: io.err, ...(progress ? { progress } : {}) });
+      summaries.push(s);
+      if (s.status === 'interrupted') break;
+    }
   } finally {
     stopper.remove();
   }
+  return finish(dirs, summaries, join(groupDir, 'report'), io);
 }
 
-export async function resumeImitability(run: RunFolder, p: Parsed, io: CliIO): Promise<number> {
-  const { runImitability } = await import('../imitability/index.js');
-  if (p.values.threads !== undefined) {
-    const cfg = run.readConfig<ImitabilityConfig>();
-    cfg.threads = p.values.threads as number;
-    run.writeConfig(cfg);
-  }
+export async function resumeImitability(run: RunFolder, threads: number | undefined, quiet: boolean, io: CliIO): Promise<number> {
+  const { parseImitabilityConfig, runImitability } = await import('../imitability/index.js');
+  if (threads !== undefined) run.writeConfig({ ...parseImitabilityConfig(run.readConfig(), run.configPath), threads });
   const stopper = installStopHandler(io);
   try {
     io.err(`lot: resuming ${rel(run.dir)}`);
-    const s = await runImitability(run, { signal: stopper.signal, quiet: p.values.quiet as boolean, log: io.err });
-    return await finish(run, s, io);
+    const progress = progressFor(quiet);
+    const s = await runImitability(run, { signal: stopper.signal, log: io.err, ...(progress ? { progress } : {}) });
+    return await finish([run.dir], [s], run.path('report'), io);
   } finally {
     stopper.remove();
   }

@@ -3,9 +3,11 @@
 // saying what to do and exits with 2; anything else prints one line too (exit 1),
 // with the stack trace only when LOT_DEBUG=1.
 import { readFileSync } from 'node:fs';
-import { UsageError, EXIT, didYouMean } from './errors.js';
-import { formatHelp, parseArgs, type CommandSpec, type Parsed } from './options.js';
-import { DEMO, IMITABILITY, REPORT, RESUME, TOP_HELP, TRAIN_VISION } from './specs.js';
+import { type CommandSpec, UsageError } from '../harness/index.js';
+import { domainNames, findDomain } from './domains.js';
+import { didYouMean, EXIT } from './errors.js';
+import { formatHelp, type Parsed, parseArgs } from './options.js';
+import { DEMO, IMITABILITY, REPORT, RESUME, TOP_HELP, TRAIN_HELP, trainSpec } from './specs.js';
 
 export interface CliIO {
   out: (text: string) => void;
@@ -50,16 +52,17 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
   }
   switch (command) {
     case 'train': {
-      const [domain, ...options] = rest;
-      if (domain === undefined || domain === '--help' || domain === '-h') {
-        io.out(`Usage: lot train <domain> [options]\n\nDomains:\n  vision     image classification (fashion-mnist, cifar10, cifar100)\n\nRun \`lot train vision --help\` for the options.`);
-        return domain === undefined ? EXIT.usage : EXIT.ok;
+      const [name, ...options] = rest;
+      if (name === undefined || name === '--help' || name === '-h') {
+        io.out(TRAIN_HELP);
+        return name === undefined ? EXIT.usage : EXIT.ok;
       }
-      if (domain !== 'vision') throw new UsageError(`unknown domain '${domain}' for \`lot train\`${didYouMean(domain, ['vision'])}; the available one is: vision`);
-      const parsed = parse(options, TRAIN_VISION, io);
+      const domain = findDomain(name);
+      if (!domain) throw new UsageError(`unknown domain '${name}' for \`lot train\`${didYouMean(name, domainNames())}; the available ones are: ${domainNames().join(', ')}`);
+      const parsed = parse(options, trainSpec(domain), io);
       if (!parsed) return EXIT.ok;
-      const { trainVisionCommand } = await import('./train.js');
-      return trainVisionCommand(parsed, io);
+      const { trainCommand } = await import('./train.js');
+      return trainCommand(domain, parsed, io);
     }
     case 'resume': {
       const parsed = parse(rest, RESUME, io);

@@ -1,54 +1,25 @@
-// A small typed argv parser for the `lot` command: `--name value`, `--name=value`,
-// `--flag` / `--no-flag` for booleans, `--config FILE` (JSON with the same option
-// names; flags on the command line win), and help text listing every option with
-// its default. Every mistake becomes a UsageError with one line saying what to do.
+// The `lot` command's argument parser, built on commander. Commander reads the
+// argv syntax (`--name value`, `--name=value`, `--flag` / `--no-flag`, `-h`, `--`,
+// negative numbers as values) and lays out the help; this file converts the values
+// to the declared types (lists `0,1,2`, ranges `0-4`), checks choices and bounds,
+// reads `--config FILE` (JSON with the same option names; flags on the command line
+// win) and the positionals, and turns every mistake into a UsageError whose one
+// line says what to do. Commander never prints or exits by itself here: its output
+// is silenced and its exits throw (exitOverride), and parsing stops at its
+// parseOptions(), before the steps where it would report errors its own way.
 import { readFileSync } from 'node:fs';
-import { UsageError, didYouMean } from './errors.js';
+import { Argument, Command, CommanderError, Help, Option } from 'commander';
+import { OptionValues, type CommandSpec, type OptionSpec, type OptionValue } from '../harness/options.js';
+import { UsageError } from '../harness/errors.js';
+import { didYouMean } from './errors.js';
 
-export type OptionType = 'string' | 'number' | 'int' | 'boolean' | 'intList' | 'stringList';
-export type OptionValue = string | number | boolean | number[] | string[] | undefined;
-
-export interface OptionSpec {
-  /** The flag without dashes, kebab-case: `batch-size`. */
-  name: string;
-  type: OptionType;
-  /** The default (undefined: none; the option is optional unless `required`). */
-  default?: OptionValue;
-  /** How the default is shown in help when it is not the literal value. */
-  defaultText?: string;
-  help: string;
-  /** Allowed values (for string and stringList options). */
-  choices?: readonly string[];
-  /** Bounds for numbers (and each element of number lists). */
-  min?: number;
-  max?: number;
-  /** When true the bound excludes min (value must be > min). */
-  minExclusive?: boolean;
-  required?: boolean;
-  /** Shown after the flag in help: `--epochs N`. */
-  placeholder?: string;
-  /** A one-letter alias: `-h`. */
-  short?: string;
-}
-
-export interface CommandSpec {
-  /** How the command is typed: `lot train vision`. */
-  usage: string;
-  summary: string;
-  /** Positional arguments, for help and arity checks. */
-  positionals?: { name: string; help: string; min: number; max: number };
-  options: OptionSpec[];
-  /** Extra paragraphs appended to help. */
-  notes?: string[];
-  /** When true, --config FILE is accepted. */
-  configFile?: boolean;
-}
+export { OptionValues, type CommandSpec, type OptionSpec, type OptionType, type OptionValue } from '../harness/options.js';
 
 export interface Parsed {
-  values: Record<string, OptionValue>;
-  /** Options the user set explicitly (flags or config file), by camelCase key. */
-  explicit: Set<string>;
+  /** Every option's value (given, or its default), plus `config` when --config was used. */
+  values: OptionValues;
   positionals: string[];
+  /** -h / --help was given: print formatHelp(spec) and do nothing else (values then hold the defaults). */
   help: boolean;
 }
 
@@ -63,8 +34,22 @@ const CONFIG: OptionSpec = {
   help: 'read options from a JSON file (keys as the flags: "batch-size" or "batchSize"); flags given here win',
 };
 
+/** Width the help text is wrapped to. */
+const HELP_WIDTH = 100;
+
+/** The spec's options, then --config (when accepted), then -h/--help. */
 function allOptions(spec: CommandSpec): OptionSpec[] {
   return [...spec.options, ...(spec.configFile ? [CONFIG] : []), HELP];
+}
+
+/** How the command is typed, without its arguments: `lot train vision`. */
+function commandName(spec: CommandSpec): string {
+  const words: string[] = [];
+  for (const w of spec.usage.split(' ')) {
+    if (!/^[a-z][a-z0-9-]*$/.test(w)) break;
+    words.push(w);
+  }
+  return words.join(' ');
 }
 
 function describeType(o: OptionSpec): string {
@@ -76,6 +61,13 @@ function describeType(o: OptionSpec): string {
     case 'boolean': return 'true or false';
     default: return 'a value';
   }
+}
+
+const placeholder = (o: OptionSpec): string =>
+  o.placeholder ?? (o.type === 'int' || o.type === 'number' ? 'N' : o.type.endsWith('List') ? 'LIST' : 'VALUE');
+
+function needsValue(o: OptionSpec, cmd: string): UsageError {
+  return new UsageError(`--${o.name} needs ${describeType(o)}${o.placeholder ? ` (${o.placeholder})` : ''}; see \`${cmd} --help\``);
 }
 
 function bounds(o: OptionSpec, x: number, shown: string): void {
@@ -101,7 +93,7 @@ function checkChoice(o: OptionSpec, v: string): string {
   return v;
 }
 
-/** Converts a flag's text (or a config file's JSON value) to the option's type. */
+/** Converts a flag's text (or a config file's JSON value) to the option's type, checking choices and bounds. */
 export function convert(o: OptionSpec, raw: unknown): OptionValue {
   switch (o.type) {
     case 'string': {
@@ -154,182 +146,187 @@ export function convert(o: OptionSpec, raw: unknown): OptionValue {
   }
 }
 
-function readConfigFile(path: string, spec: CommandSpec, cmd: string): Record<string, unknown> {
+/** The config file's options, converted, by kebab-case name. */
+function readConfigFile(path: string, spec: CommandSpec, cmd: string): Map<string, OptionValue> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read the config file ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path given to --config`);
+    const why = e instanceof Error ? ('code' in e && typeof e.code === 'string' ? e.code : e.message) : String(e);
+    throw new UsageError(`cannot read the config file ${path} (${why}); check the path given to --config`);
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`the config file ${path} is not valid JSON (${(e as Error).message}); fix it or drop --config`);
+    throw new UsageError(`the config file ${path} is not valid JSON (${e instanceof Error ? e.message : String(e)}); fix it or drop --config`);
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new UsageError(`the config file ${path} must hold a JSON object of options, like {"alpha": 0.5, "epochs": 10}`);
   }
-  const byKey = new Map(spec.options.map((o) => [camel(o.name), o] as const));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
-    const key = camel(k);
-    if (!byKey.has(key)) {
-      const names = spec.options.map((o) => o.name);
-      throw new UsageError(`the config file ${path} sets '${k}', which \`${cmd}\` does not know${didYouMean(kebab(key), names)}; see \`${cmd} --help\``);
+  const out = new Map<string, OptionValue>();
+  const entries: [string, unknown][] = Object.entries(data);
+  for (const [key, raw] of entries) {
+    const o = spec.options.find((x) => x.name === key || camel(x.name) === key);
+    if (!o) {
+      const names = spec.options.map((x) => x.name);
+      throw new UsageError(`the config file ${path} sets '${key}', which \`${cmd}\` does not know${didYouMean(kebab(key), names)}; see \`${cmd} --help\``);
     }
-    out[key] = v;
+    try {
+      out.set(o.name, convert(o, raw));
+    } catch (e) {
+      throw e instanceof UsageError ? new UsageError(`${path}: ${e.message}`) : e;
+    }
   }
   return out;
 }
 
-/** Parses argv (the words after the command) against the spec. */
-export function parseArgs(argv: readonly string[], spec: CommandSpec): Parsed {
-  const cmd = spec.usage.split(' [')[0]!.split(' <')[0]!.split(' RUN')[0]!;
-  const options = allOptions(spec);
-  const byName = new Map<string, OptionSpec>();
-  for (const o of options) {
-    byName.set(o.name, o);
-    if (o.short) byName.set(o.short, o);
-  }
-  const fromFlags = new Map<string, unknown>();
-  const positionals: string[] = [];
-  let help = false;
-  let configPath: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const word = argv[i]!;
-    if (word === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!word.startsWith('-') || word === '-' || /^-\d/.test(word)) {
-      positionals.push(word);
-      continue;
-    }
-    const body = word.replace(/^--?/, '');
-    const eq = body.indexOf('=');
-    let name = eq >= 0 ? body.slice(0, eq) : body;
-    let inline: string | undefined = eq >= 0 ? body.slice(eq + 1) : undefined;
-    let negated = false;
-    if (!byName.has(name) && name.startsWith('no-') && byName.get(name.slice(3))?.type === 'boolean') {
-      name = name.slice(3);
-      negated = true;
-    }
-    const o = byName.get(name);
-    if (!o || (word.startsWith('--') ? false : name.length !== 1)) {
-      const names = options.map((x) => x.name);
-      throw new UsageError(`unknown option ${word.split('=')[0]} for \`${cmd}\`${didYouMean(name, names)}; see \`${cmd} --help\``);
-    }
-    if (o.name === 'help') {
-      help = true;
-      continue;
-    }
-    let raw: unknown;
-    if (o.type === 'boolean') {
-      if (negated && inline !== undefined) throw new UsageError(`--no-${o.name} takes no value`);
-      raw = negated ? false : inline ?? true;
-    } else {
-      if (inline === undefined) {
-        const next = argv[i + 1];
-        if (next === undefined || (next.startsWith('--') && next.length > 2)) {
-          throw new UsageError(`--${o.name} needs ${describeType(o)}${o.placeholder ? ` (${o.placeholder})` : ''}; see \`${cmd} --help\``);
-        }
-        inline = next;
-        i++;
-      }
-      raw = inline;
-    }
-    if (o.name === 'config') configPath = String(raw);
-    else fromFlags.set(camel(o.name), raw);
-  }
-  if (help) return { values: {}, explicit: new Set(), positionals, help };
+/** The help row's term: `    --epochs N`, `-h, --help`. */
+function optionTerm(o: OptionSpec): string {
+  return `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.type === 'boolean' ? '' : ` ${placeholder(o)}`}`;
+}
 
-  const values: Record<string, OptionValue> = {};
-  const explicit = new Set<string>();
-  for (const o of spec.options) values[camel(o.name)] = o.default;
-  if (configPath !== undefined) {
-    values.config = configPath;
-    const fileValues = readConfigFile(configPath, spec, cmd);
-    for (const [key, raw] of Object.entries(fileValues)) {
-      const o = spec.options.find((x) => camel(x.name) === key)!;
-      try {
-        values[key] = convert(o, raw);
-      } catch (e) {
-        throw new UsageError(`${configPath}: ${(e as Error).message}`);
-      }
-      explicit.add(key);
-    }
-  }
-  for (const [key, raw] of fromFlags) {
-    const o = spec.options.find((x) => camel(x.name) === key)!;
-    values[key] = convert(o, raw);
-    explicit.add(key);
-  }
-  for (const o of spec.options) {
-    if (o.required && values[camel(o.name)] === undefined) throw new UsageError(`\`${cmd}\` needs --${o.name}${o.placeholder ? ` ${o.placeholder}` : ''}; see \`${cmd} --help\``);
+/** The help row's text: help, choices, default. */
+function optionDescription(o: OptionSpec): string {
+  let text = o.help;
+  if (o.choices) text += ` (one of: ${o.choices.join(', ')})`;
+  const d = o.defaultText ?? (Array.isArray(o.default) ? o.default.join(',') : o.default === undefined ? '' : String(o.default));
+  if (d !== '' && o.name !== 'help') text += ` [default: ${d}]`;
+  if (o.required) text += ' [required]';
+  return text;
+}
+
+/**
+ * The commander Command for a spec: its options (each boolean also as a hidden
+ * --no-NAME), the positionals for help, and the help layout. It never prints and
+ * never exits: errors are thrown as CommanderError.
+ */
+function buildCommand(spec: CommandSpec): { command: Command; attribute: Map<OptionSpec, string> } {
+  const command = new Command(commandName(spec))
+    .description(spec.summary)
+    .helpOption(false)
+    .exitOverride()
+    .configureOutput({ writeOut: () => {}, writeErr: () => {}, outputError: () => {} });
+  const specOf = new Map<Option, OptionSpec>();
+  const attribute = new Map<OptionSpec, string>();
+  for (const o of allOptions(spec)) {
+    const option = new Option(`${o.short ? `-${o.short}, ` : ''}--${o.name}${o.type === 'boolean' ? '' : ' <value>'}`, o.help);
+    command.addOption(option);
+    specOf.set(option, o);
+    attribute.set(o, option.attributeName());
+    if (o.type === 'boolean' && o !== HELP) command.addOption(new Option(`--no-${o.name}`).hideHelp());
   }
   const p = spec.positionals;
-  const min = p?.min ?? 0;
-  const max = p?.max ?? 0;
-  if (positionals.length < min) throw new UsageError(`\`${cmd}\` needs ${p!.name}; see \`${cmd} --help\``);
-  if (positionals.length > max) {
-    throw new UsageError(max === 0
-      ? `\`${cmd}\` takes no argument '${positionals[0]}' (options start with --); see \`${cmd} --help\``
-      : `\`${cmd}\` takes at most ${max} ${p!.name}, got ${positionals.length}; see \`${cmd} --help\``);
+  if (p) {
+    const name = p.name.replace(/\.\.\.$/, '');
+    const [open, close] = p.min > 0 ? ['<', '>'] : ['[', ']'];
+    command.addArgument(new Argument(`${open}${name}${p.max > 1 ? '...' : ''}${close}`, p.help));
   }
-  return { values, explicit, positionals, help };
-}
-
-function showDefault(o: OptionSpec): string {
-  if (o.defaultText !== undefined) return o.defaultText;
-  const d = o.default;
-  if (d === undefined) return '';
-  if (Array.isArray(d)) return d.join(',');
-  return String(d);
-}
-
-/** The help text: usage, summary, every option with its default. */
-export function formatHelp(spec: CommandSpec): string {
-  const lines = [`Usage: ${spec.usage}`, '', spec.summary, ''];
-  if (spec.positionals) lines.push('Arguments:', `  ${spec.positionals.name.padEnd(26)}${spec.positionals.help}`, '');
-  lines.push('Options:');
-  const rows = allOptions(spec).map((o) => {
-    const flag = `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.type === 'boolean' ? '' : ` ${o.placeholder ?? (o.type === 'int' || o.type === 'number' ? 'N' : o.type.endsWith('List') ? 'LIST' : 'VALUE')}`}`;
-    let text = o.help;
-    if (o.choices) text += ` (${o.choices.join(' | ')})`;
-    const d = showDefault(o);
-    if (d !== '' && o.name !== 'help') text += ` [default: ${d}]`;
-    if (o.required) text += ' [required]';
-    return [flag, text] as const;
+  command.configureHelp({
+    helpWidth: HELP_WIDTH,
+    commandUsage: () => spec.usage,
+    optionTerm: (option) => {
+      const o = specOf.get(option);
+      return o ? optionTerm(o) : option.flags;
+    },
+    optionDescription: (option) => {
+      const o = specOf.get(option);
+      return o ? optionDescription(o) : option.description;
+    },
+    argumentTerm: (argument) => `${argument.name()}${argument.variadic ? '...' : ''}`,
+    // Wraps as commander does, but never between `[default:` and the default.
+    boxWrap(this: Help, text: string, width: number): string {
+      return Help.prototype.boxWrap.call(this, text.replaceAll('[default: ', '[default:\u0000'), width).replaceAll('\u0000', ' ');
+    },
   });
-  const width = Math.min(34, Math.max(...rows.map(([f]) => f.length)) + 2);
-  const wrap = (text: string, indent: number): string[] => {
-    const limit = Math.max(40, 100 - indent);
-    const words = text.split(' ');
-    const out: string[] = [];
-    let line = '';
-    for (const w of words) {
-      if (line && line.length + 1 + w.length > limit) {
-        out.push(line);
-        line = w;
-      } else line = line ? `${line} ${w}` : w;
-    }
-    if (line) out.push(line);
-    return out;
+  return { command, attribute };
+}
+
+/** The error for an argv word commander did not recognize as an option. */
+function unknownOption(word: string, spec: CommandSpec, cmd: string): UsageError {
+  const flag = word.split('=')[0] ?? word;
+  const name = flag.replace(/^--?/, '');
+  const booleans = allOptions(spec).filter((o) => o.type === 'boolean');
+  const flagged = booleans.find((o) => name === o.name || name === `no-${o.name}`);
+  if (flagged && word.includes('=') && flag.startsWith('--')) {
+    return new UsageError(`${flag} takes no value; give --${flagged.name} or --no-${flagged.name}`);
+  }
+  const flags = [...allOptions(spec).map((o) => `--${o.name}`), ...booleans.filter((o) => o !== HELP).map((o) => `--no-${o.name}`)];
+  return new UsageError(`unknown option ${flag} for \`${cmd}\`${didYouMean(flag, flags)}; see \`${cmd} --help\``);
+}
+
+/** Parses argv (the words after the command) against the spec. */
+export function parseArgs(argv: readonly string[], spec: CommandSpec): Parsed {
+  const cmd = commandName(spec);
+  const declared = allOptions(spec).filter((o) => o !== HELP);
+  const { command, attribute } = buildCommand(spec);
+  const attr = (o: OptionSpec): string => {
+    const a = attribute.get(o);
+    if (a === undefined) throw new Error(`option --${o.name} was not given to commander`);
+    return a;
   };
-  for (const [flag, text] of rows) {
-    const body = wrap(text, width + 2);
-    if (flag.length + 2 > width) {
-      lines.push(`  ${flag}`);
-      for (const b of body) lines.push(`${' '.repeat(width + 2)}${b}`);
-    } else {
-      lines.push(`  ${flag.padEnd(width)}${body[0] ?? ''}`);
-      for (const b of body.slice(1)) lines.push(`${' '.repeat(width + 2)}${b}`);
+  let operands: string[];
+  let unknown: string[];
+  try {
+    ({ operands, unknown } = command.parseOptions([...argv]));
+  } catch (e) {
+    // Commander reads the next word as the value of any option that takes one, so it
+    // runs out only when that option is the last word.
+    if (e instanceof CommanderError && e.code === 'commander.optionMissingArgument') {
+      const last = argv.at(-1);
+      const o = declared.find((x) => last === `--${x.name}` || (x.short !== undefined && last === `-${x.short}`));
+      throw o ? needsValue(o, cmd) : new UsageError(`${e.message.replace(/^error: /, '')}; see \`${cmd} --help\``);
+    }
+    throw e;
+  }
+  if (command.getOptionValue(attr(HELP)) === true) return { values: new OptionValues(declared), positionals: operands, help: true };
+  const [firstUnknown] = unknown;
+  if (firstUnknown !== undefined) throw unknownOption(firstUnknown, spec, cmd);
+
+  /** The option's value as typed on the command line, when it was. */
+  const fromCommandLine = (o: OptionSpec): OptionValue => {
+    if (command.getOptionValueSource(attr(o)) !== 'cli') return undefined;
+    const raw: unknown = command.getOptionValue(attr(o));
+    // `--epochs --quiet`: commander takes any next word as the value; a flag there means the value is missing.
+    if (typeof raw === 'string' && /^--./.test(raw)) throw needsValue(o, cmd);
+    return convert(o, raw);
+  };
+
+  const given = new Map<string, OptionValue>();
+  if (spec.configFile) {
+    const path = fromCommandLine(CONFIG);
+    if (typeof path === 'string') {
+      given.set(CONFIG.name, path);
+      for (const [name, value] of readConfigFile(path, spec, cmd)) given.set(name, value);
     }
   }
-  spec.notes?.forEach((note, i) => {
+  for (const o of spec.options) {
+    const v = fromCommandLine(o);
+    if (v !== undefined) given.set(o.name, v);
+  }
+  const values = new OptionValues(declared, given);
+  for (const o of spec.options) {
+    if (o.required && !values.has(o.name)) throw new UsageError(`\`${cmd}\` needs --${o.name}${o.placeholder ? ` ${o.placeholder}` : ''}; see \`${cmd} --help\``);
+  }
+
+  const p = spec.positionals ?? { name: 'ARGUMENT', help: '', min: 0, max: 0 };
+  if (operands.length < p.min) throw new UsageError(`\`${cmd}\` needs ${p.name}; see \`${cmd} --help\``);
+  if (operands.length > p.max) {
+    throw new UsageError(p.max === 0
+      ? `\`${cmd}\` takes no argument '${operands[0]}' (options start with --); see \`${cmd} --help\``
+      : `\`${cmd}\` takes at most ${p.max} ${p.name}, got ${operands.length}; see \`${cmd} --help\``);
+  }
+  return { values, positionals: operands, help: false };
+}
+
+/** The help text: usage, summary, arguments, every option with its choices and default, then the notes. */
+export function formatHelp(spec: CommandSpec): string {
+  const { command } = buildCommand(spec);
+  const lines = [command.helpInformation().trimEnd()];
+  const wrapper = command.createHelp();
+  for (const note of spec.notes ?? []) {
     if (note.startsWith(' ')) lines.push(note);
-    else lines.push(...(i === 0 || !spec.notes![i - 1]!.startsWith(' ') || true ? [''] : []), ...wrap(note, 0));
-  });
+    else lines.push('', wrapper.boxWrap(note, HELP_WIDTH));
+  }
   return lines.join('\n');
 }

@@ -1,17 +1,32 @@
-// `lot train vision` and `lot resume`: resolve the options into one run config per
-// method and seed, run them one after another (sharing the loaded data), handle
-// Ctrl-C (finish the step, checkpoint, mark the run interrupted, exit 130), and
-// print the comparison table at the end when several runs were made.
+// `lot train <domain>` and `lot resume`: resolve the options into one run config per method
+// and seed, run them one after another (sharing the loaded data), handle Ctrl-C (finish the
+// step, checkpoint, mark the run interrupted, exit 130), and print the comparison table at
+// the end when several runs were made.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { EXIT, UsageError } from './errors.js';
+import {
+  type AnyDomain,
+  checkDevice,
+  Fields,
+  METHOD_LABEL,
+  METHODS,
+  type RunConfig,
+  RunFolder,
+  resolveRuns,
+  type StopSignal,
+  type TrainRequest,
+  type TrainSummary,
+  trainRun,
+  UsageError,
+} from '../harness/index.js';
+import { analyticCostRatio, LOSS_VARIANTS } from '../lot/index.js';
+import { findDomain } from './domains.js';
+import { EXIT } from './errors.js';
 import type { CliIO } from './main.js';
 import type { Parsed } from './options.js';
-import { Progress } from './progress.js';
-import { RunFolder } from '../runs/folder.js';
-import { loadReport } from './report-api.js';
-import { resolveRuns, type Method, type TrainOptions, type VisionRunConfig } from '../runs/config.js';
-import type { StopSignal, VisionSummary } from '../runs/vision.js';
+import { Progress } from './terminal-progress.js';
+
+const rel = (p: string): string => relative(process.cwd(), p) || p;
 
 /** Installs a Ctrl-C handler that asks the run to stop after its current step; a second Ctrl-C quits at once. */
 export function installStopHandler(io: CliIO): { signal: StopSignal; remove: () => void } {
@@ -35,84 +50,87 @@ export function installStopHandler(io: CliIO): { signal: StopSignal; remove: () 
   };
 }
 
-export function trainOptionsFrom(p: Parsed): TrainOptions {
-  const v = p.values as Record<string, any>;
-  const methods = new Set<Method>(v.methods as Method[]);
-  for (const b of (v.baseline as string[] | undefined) ?? []) methods.add(b as Method);
-  const students: string[] = (v.student as string[] | undefined) ?? [v.teacher as string];
-  if (v.subset !== undefined && v.batchSize > v.subset) {
-    throw new UsageError(`--batch-size ${v.batchSize} is larger than --subset ${v.subset}; lower --batch-size or raise --subset`);
-  }
+/** The LoT and run flags of `lot train <domain>` as a request. */
+export function trainRequestFrom(domain: AnyDomain, p: Parsed): TrainRequest {
+  const v = p.values;
+  const methods = new Set(v.choiceList('methods', METHODS));
+  if (v.has('baseline')) for (const b of v.choiceList('baseline', METHODS)) methods.add(b);
+  const teacher = v.string('teacher');
   return {
-    dataset: v.dataset,
-    dataDir: v.dataDir ?? null,
-    download: v.download,
-    subset: v.subset ?? null,
-    testSubset: v.testSubset ?? null,
-    augment: v.augment,
-    teacher: v.teacher,
-    students,
-    alpha: v.alpha,
-    n: v.n,
-    tau: v.tau,
-    variant: v.variant,
-    detach: v.detach,
-    epochs: v.epochs,
-    seeds: v.seeds,
-    methods: [...methods],
-    lr: v.lr,
-    studentLr: v.studentLr ?? null,
-    momentum: v.momentum,
-    nesterov: v.nesterov,
-    weightDecay: v.weightDecay,
-    schedule: v.schedule,
-    batchSize: v.batchSize,
-    evalBatchSize: v.evalBatchSize,
-    threads: v.threads,
-    logEvery: v.logEvery,
+    kind: domain.name,
+    teacher,
+    students: v.optionalStringList('student') ?? [teacher],
+    alpha: v.number('alpha'),
+    n: v.number('n'),
+    tau: v.number('tau'),
+    variant: v.choice('variant', LOSS_VARIANTS),
+    detach: v.boolean('detach'),
+    epochs: v.number('epochs'),
+    seeds: v.intList('seeds'),
+    methods: METHODS.filter((m) => methods.has(m)),
+    maxSteps: v.optionalNumber('max-steps') ?? null,
+    device: checkDevice(v.string('device')),
+    threads: v.number('threads'),
+    logEvery: v.number('log-every'),
   };
 }
 
-const pct = (x: number | null | undefined): string => (typeof x === 'number' ? `${(100 * x).toFixed(2)}%` : '-');
+/** One config per (method, seed); equal compute gets LoT's analytic cost ratio in epochs. */
+export async function resolveTrainRuns(domain: AnyDomain, p: Parsed, now = new Date()): Promise<(RunConfig & object)[]> {
+  const request = trainRequestFrom(domain, p);
+  const settings = domain.settingsFrom(p.values);
+  let relative = request.students.map(() => 1);
+  if (request.methods.includes('equal-compute') && request.students.some((s) => s !== request.teacher)) {
+    const runtime = await domain.runtime();
+    relative = runtime.studentRelativeCost?.(request.teacher, request.students, settings) ?? relative;
+  }
+  return resolveRuns(request, settings, analyticCostRatio(request.n, relative), now);
+}
+
+const describe = (c: RunConfig): string =>
+  c.method === 'lot'
+    ? `LoT (teacher ${c.teacher}, student ${c.students.join('+')}, α ${c.alpha}, N ${c.n}, τ ${c.tau})`
+    : c.method === 'equal-compute'
+      ? `equal compute (teacher-only ${c.teacher}, ${c.epochs} epochs = ${c.baseEpochs} × cost ratio ${c.costRatio?.toFixed(2)})`
+      : `teacher-only (${c.teacher})`;
+
+function finalLine(domain: AnyDomain, s: TrainSummary): string {
+  const show = (x: number | null) => (x === null ? '-' : domain.metric.percent ? `${(100 * x).toFixed(2)}%` : x.toFixed(3));
+  return `lot: ${METHOD_LABEL[s.method]} seed ${s.seed}: final ${domain.metric.label} ${show(s.finalMetric)} (best ${show(s.bestMetric)}) in ${s.seconds.toFixed(0)}s`;
+}
 
 export interface RunManyResult {
-  runs: { dir: string; summary: VisionSummary }[];
+  runs: { dir: string; summary: TrainSummary }[];
   interrupted: boolean;
   groupDir: string;
 }
 
-/** Runs every config in a group folder under `runsDir`. */
-export async function runMany(configs: VisionRunConfig[], runsDir: string, io: CliIO, o: { quiet?: boolean; groupName?: string } = {}): Promise<RunManyResult> {
-  const { trainVisionRun } = await import('../runs/vision.js');
-  const { loadData } = await import('../runs/vision-parts.js');
+/** Runs every config in one group folder under `runsDir`, sharing the data. */
+export async function runMany(domain: AnyDomain, configs: (RunConfig & object)[], runsDir: string, io: CliIO, o: { quiet?: boolean } = {}): Promise<RunManyResult> {
   const first = configs[0]!;
-  const data = await loadData(first, (line) => io.err(line));
-  io.err(`lot: ${first.dataset}: ${data.train.count} training and ${data.test.count} test images (${data.train.channels}×${data.train.height}×${data.train.width}, ${data.numClasses} classes) from ${data.source}`);
-  const group = o.groupName ?? RunFolder.name([first.dataset, first.teacher, first.student || first.teacher]);
-  const groupDir = resolve(runsDir, group);
+  const runtime = await domain.runtime();
+  const settings = domain.parseSettings(first, 'the configuration');
+  const data = await runtime.loadData(first, (line) => io.err(line));
+  io.err(`lot: ${runtime.describeData(data)}`);
+  const groupDir = resolve(runsDir, RunFolder.name([domain.dataLabel(settings), first.teacher, first.student || first.teacher]));
   mkdirSync(groupDir, { recursive: true });
   const stopper = installStopHandler(io);
   const out: RunManyResult = { runs: [], interrupted: false, groupDir };
   try {
     for (const [i, cfg] of configs.entries()) {
-      const run = RunFolder.create(groupDir, `${cfg.method}-seed${cfg.seed}`, cfg);
-      const what = cfg.method === 'lot'
-        ? `LoT (teacher ${cfg.teacher}, student ${cfg.students.join('+')}, α ${cfg.alpha}, N ${cfg.n}, τ ${cfg.tau})`
-        : cfg.method === 'equal-compute'
-          ? `equal compute (teacher-only ${cfg.teacher}, ${cfg.epochs} epochs = ${cfg.baseEpochs} × cost ratio ${cfg.costRatio?.toFixed(2)})`
-          : `teacher-only (${cfg.teacher})`;
-      io.err(`lot: run ${i + 1}/${configs.length}: ${what}, seed ${cfg.seed}, ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'} -> ${relative(process.cwd(), run.dir) || run.dir}`);
-      const progress = o.quiet ? null : new Progress(`${cfg.method} s${cfg.seed}`);
-      const summary = await trainVisionRun(run, { signal: stopper.signal, progress, data, log: io.err });
-      out.runs.push({ dir: run.dir, summary });
+      const folder = RunFolder.create(groupDir, `${cfg.method}-seed${cfg.seed}`, cfg);
+      io.err(`lot: run ${i + 1}/${configs.length}: ${describe(cfg)}, seed ${cfg.seed}, ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'} -> ${rel(folder.dir)}`);
+      const progress = o.quiet ? null : new Progress();
+      const summary = await trainRun(folder, domain, { signal: stopper.signal, progress, data, log: io.err });
+      out.runs.push({ dir: folder.dir, summary });
       if (summary.status === 'interrupted') {
         out.interrupted = true;
-        io.err(`lot: interrupted; checkpoint saved. Continue with: lot resume ${relative(process.cwd(), run.dir) || run.dir}`);
+        io.err(`lot: interrupted; checkpoint saved. Continue with: lot resume ${rel(folder.dir)}`);
         const left = configs.slice(i + 1);
         if (left.length) io.err(`lot: not started: ${left.map((c) => `${c.method} seed ${c.seed}`).join(', ')}`);
         break;
       }
-      io.err(`lot: ${cfg.method} seed ${cfg.seed}: final test accuracy ${pct(summary.finalTestAccuracy)} (best ${pct(summary.bestTestAccuracy)}) in ${summary.seconds.toFixed(0)}s`);
+      io.err(finalLine(domain, summary));
     }
   } finally {
     stopper.remove();
@@ -120,38 +138,29 @@ export async function runMany(configs: VisionRunConfig[], runsDir: string, io: C
   return out;
 }
 
-/** Prints the report engineer's comparison table for the runs (best effort: a failure only warns). */
+/** Prints the comparison table for the runs (best effort: a failure only warns). */
 export async function printReport(runDirs: string[], outDir: string, io: CliIO): Promise<string[]> {
   try {
-    const { buildReport } = await loadReport();
+    const { buildReport } = await import('../report/index.js');
     const report = await buildReport(runDirs, outDir);
     io.out(report.markdown);
     return report.files;
   } catch (e) {
-    io.err(`lot: warning: could not build the report (${(e as Error).message.split('\n')[0]}); run \`lot report ${relative(process.cwd(), outDir)}\` later`);
+    io.err(`lot: warning: could not build the report (${(e as Error).message.split('\n')[0]}); run \`lot report ${rel(outDir)}\` later`);
     return [];
   }
 }
 
-export async function trainVisionCommand(p: Parsed, io: CliIO): Promise<number> {
-  const options = trainOptionsFrom(p);
-  const v = p.values as Record<string, any>;
-  const studentRelative = options.students.map((s) => (s === options.teacher ? 1 : NaN));
-  if (studentRelative.some((r) => Number.isNaN(r)) && options.methods.includes('equal-compute')) {
-    const { relativeCost } = await import('../runs/model-cost.js');
-    for (const [i, s] of options.students.entries()) studentRelative[i] = await relativeCost(options.teacher, s);
-  }
-  const configs = resolveRuns(options, studentRelative.map((r) => (Number.isNaN(r) ? 1 : r)));
-  if (v.dryRun) {
+export async function trainCommand(domain: AnyDomain, p: Parsed, io: CliIO): Promise<number> {
+  const configs = await resolveTrainRuns(domain, p);
+  if (p.values.boolean('dry-run')) {
     io.out(JSON.stringify(configs, null, 2));
     return EXIT.ok;
   }
-  const result = await runMany(configs, v.runsDir as string, io, { quiet: v.quiet as boolean });
+  const result = await runMany(domain, configs, p.values.string('runs-dir'), io, { quiet: p.values.boolean('quiet') });
   if (result.interrupted) return EXIT.interrupted;
-  if (result.runs.length > 1) {
-    await printReport(result.runs.map((r) => r.dir), join(result.groupDir, 'report'), io);
-  }
-  io.err(`lot: run folders in ${relative(process.cwd(), result.groupDir) || result.groupDir}; \`lot report ${relative(process.cwd(), result.groupDir) || result.groupDir}\` for the table and plots`);
+  if (result.runs.length > 1) await printReport(result.runs.map((r) => r.dir), join(result.groupDir, 'report'), io);
+  io.err(`lot: run folders in ${rel(result.groupDir)}; \`lot report ${rel(result.groupDir)}\` for the table and plots`);
   return EXIT.ok;
 }
 
@@ -159,36 +168,37 @@ export async function resumeCommand(p: Parsed, io: CliIO): Promise<number> {
   const dir = p.positionals[0]!;
   if (!existsSync(dir)) throw new UsageError(`no run folder at ${dir}; give the folder a run wrote (it holds config.json)`);
   if (!RunFolder.isRun(dir)) throw new UsageError(`${dir} is not a run folder (no config.json); give the folder of one run, e.g. runs/<group>/lot-seed0`);
-  const run = RunFolder.open(dir);
-  const raw = run.readConfig<{ kind?: string }>();
-  const summary = run.readSummary<{ status?: string }>();
-  if (summary?.status === 'complete') {
+  const folder = RunFolder.open(dir);
+  if (statusOf(folder.readSummary()) === 'complete') {
     io.err(`lot: ${dir} is already complete; nothing to resume`);
     return EXIT.ok;
   }
-  if (raw.kind === 'imitability') {
+  const raw = Fields.of(folder.readConfig(), folder.configPath);
+  const kind = raw.str('kind');
+  const threads = p.values.optionalNumber('threads');
+  if (kind === 'imitability') {
     const { resumeImitability } = await import('./imitability.js');
-    return resumeImitability(run, p, io);
+    return resumeImitability(folder, threads, p.values.boolean('quiet'), io);
   }
-  if (raw.kind !== 'vision') throw new UsageError(`${dir}: cannot resume a run of kind '${String(raw.kind)}'`);
-  const cfg = raw as VisionRunConfig;
-  if (p.values.threads !== undefined) {
-    cfg.threads = p.values.threads as number;
-  }
-  const { trainVisionRun } = await import('../runs/vision.js');
+  const domain = findDomain(kind);
+  if (!domain) throw new UsageError(`${dir}: cannot resume a run of kind '${kind}'`);
+  if (threads !== undefined) folder.writeConfig({ ...Object.fromEntries(raw.keys().map((k) => [k, raw.raw(k)])), threads });
   const stopper = installStopHandler(io);
   try {
-    io.err(`lot: resuming ${dir}${run.hasCheckpoint() ? '' : ' (no checkpoint yet: starting from the beginning)'}`);
-    const progress = p.values.quiet ? null : new Progress(`${cfg.method} s${cfg.seed}`);
-    if (p.values.threads !== undefined) run.writeConfig(cfg);
-    const s = await trainVisionRun(run, { signal: stopper.signal, progress, log: io.err });
+    io.err(`lot: resuming ${dir}${folder.hasCheckpoint() ? '' : ' (no checkpoint yet: starting from the beginning)'}`);
+    const s = await trainRun(folder, domain, { signal: stopper.signal, progress: p.values.boolean('quiet') ? null : new Progress(), log: io.err });
     if (s.status === 'interrupted') {
       io.err(`lot: interrupted again; checkpoint saved. Continue with: lot resume ${dir}`);
       return EXIT.interrupted;
     }
-    io.err(`lot: ${cfg.method} seed ${cfg.seed}: final test accuracy ${pct(s.finalTestAccuracy)} (best ${pct(s.bestTestAccuracy)})`);
+    io.err(finalLine(domain, s));
     return EXIT.ok;
   } finally {
     stopper.remove();
   }
 }
+
+const statusOf = (summary: unknown): string | null => {
+  if (typeof summary !== 'object' || summary === null || !('status' in summary)) return null;
+  return typeof summary.status === 'string' ? summary.status : null;
+};

@@ -1,32 +1,50 @@
-// The paper's first question (LOT.md "Imitability"): is a teacher that learned
-// generalizable correlations easier to imitate than one that memorized spurious
-// ones? Two teachers of the same architecture see the same inputs: the
-// sophisticated one the true labels, the deceptive one labels randomly permuted
-// (a fixed seed) that it is trained to fit. Then two fresh students, identically
-// initialized, imitate each teacher with equal compute (same steps, same batches)
-// using the KL term only, and the students' KL to their teacher is measured on
-// training inputs and on test inputs as they train.
+// The paper's first question (docs/METHOD.md#imitability): is a teacher that learned
+// generalizable correlations easier to imitate than one that memorized spurious ones? Two
+// teachers of the same architecture see the same inputs: the sophisticated one the true labels,
+// the deceptive one labels randomly permuted (a fixed seed) that it is trained to fit. Then two
+// fresh students, identically initialized, imitate each teacher with equal compute (same steps,
+// same batches) through LotTrainer's student steps with the KL alone, and each student's KL to
+// its teacher is measured on training and on test inputs as it trains.
 //
-// Phases: sophisticated teacher, deceptive teacher, students. The checkpoint keeps
-// every finished phase; an interrupted phase is redone from its start on resume
-// (everything is seeded, so the result is the same).
+// Built on the harness's pieces (run folder, records, progress sink, stop signal) and on
+// LotTrainer: a teacher phase is teacher-only training; the students' phase is student steps.
+// Phases: sophisticated teacher, deceptive teacher, students. The checkpoint keeps every
+// finished phase; an interrupted phase is redone from its start on resume (everything is
+// seeded, so the result is the same).
 import * as torch from '@lot/torch';
-import type { Tensor } from '@lot/torch';
-import { klTau } from '../lot/losses.js';
-import { Progress } from '../cli/progress.js';
-import { RunFolder, type RunStatus } from '../runs/folder.js';
-import { batchCount, batchIndices, epochOrder, makeBatch, mixSeed, permutation, STREAM, type ImageSplit, type VisionBatch } from '../runs/batches.js';
-import { buildModel, loadData, makeSgd, type LoadedData } from '../runs/vision-parts.js';
-import { evalBatches, evaluateModels, imageTask, lrAt, type StopSignal } from '../runs/vision.js';
-import type { DataConfig, OptimConfig } from '../runs/config.js';
+import {
+  Fields,
+  type ProgressSink,
+  type RunFolder,
+  type RunStatus,
+  type StopSignal,
+  TEACHER_KINDS,
+  type TeacherKind,
+} from '../harness/index.js';
+import { LotTrainer } from '../lot/index.js';
+import {
+  augmentation,
+  batchCount,
+  batchIndices,
+  buildVisionModel,
+  epochOrder,
+  evalBatches,
+  evaluateVision,
+  loadVisionData,
+  makeBatch,
+  makeSgd,
+  mixSeed,
+  parseVisionSettings,
+  STREAM,
+  type VisionBatch,
+  type VisionDataset,
+  type VisionSettings,
+  type VisionSplit,
+  visionSchedule,
+  visionTask,
+} from '../tasks/vision/index.js';
 
-type Module = torch.nn.Module;
-const F = torch.nn.functional;
-
-export type TeacherKind = 'sophisticated' | 'deceptive';
-export const TEACHER_KINDS: readonly TeacherKind[] = ['sophisticated', 'deceptive'];
-
-export interface ImitabilityConfig extends DataConfig, OptimConfig {
+export interface ImitabilityConfig extends VisionSettings {
   kind: 'imitability';
   formatVersion: 1;
   seed: number;
@@ -34,17 +52,37 @@ export interface ImitabilityConfig extends DataConfig, OptimConfig {
   student: string;
   /** Epochs of the sophisticated teacher. */
   teacherEpochs: number;
-  /** Epochs of the deceptive teacher (memorizing permuted labels takes longer); default teacherEpochs. */
-  deceptiveEpochs?: number;
+  /** Epochs of the deceptive teacher (memorizing permuted labels takes longer). */
+  deceptiveEpochs: number;
   studentEpochs: number;
   tau: number;
+  /** Student steps between KL measurements. */
   evalEvery: number;
-  batchSize: number;
-  evalBatchSize: number;
   threads: number;
   /** Training images the train KL is measured on (the first ones, unaugmented). */
   trainKlImages: number;
   createdAt: string;
+}
+
+export function parseImitabilityConfig(raw: unknown, where: string): ImitabilityConfig {
+  const f = Fields.of(raw, where);
+  const teacherEpochs = f.int('teacherEpochs');
+  return {
+    ...parseVisionSettings(raw, where),
+    kind: 'imitability',
+    formatVersion: 1,
+    seed: f.int('seed'),
+    teacher: f.str('teacher'),
+    student: f.str('student'),
+    teacherEpochs,
+    deceptiveEpochs: f.optInt('deceptiveEpochs') ?? teacherEpochs,
+    studentEpochs: f.int('studentEpochs'),
+    tau: f.num('tau'),
+    evalEvery: f.int('evalEvery'),
+    threads: f.int('threads'),
+    trainKlImages: f.int('trainKlImages'),
+    createdAt: f.optStr('createdAt') ?? '',
+  };
 }
 
 export interface KLPair {
@@ -63,84 +101,63 @@ export interface ImitabilitySummary {
   studentSteps: number;
   /** Final KLs of each teacher's student. */
   final: Partial<Record<TeacherKind, KLPair>>;
-  /** Mean KL over the students' training curve (area under the curve / steps): lower = imitated faster. */
+  /** Mean KL over the students' training curve (area under the curve / points): lower = imitated faster. */
   meanOverTraining: Partial<Record<TeacherKind, KLPair>>;
+  /** Each teacher's fit of its own labels (train) and of the true labels (test). */
   teachers: Partial<Record<TeacherKind, { trainAccuracy: number; testAccuracy: number }>>;
   seconds: number;
 }
 
 export interface ImitabilityOptions {
   signal?: StopSignal;
-  quiet?: boolean;
+  /** One sink per phase ('sophisticated teacher', 'deceptive teacher', 'students'); none: quiet. */
+  progress?: (phase: string) => ProgressSink | null;
   log?: (line: string) => void;
-  data?: LoadedData;
+  data?: VisionDataset;
 }
 
 /** The deceptive teacher's labels: the true labels randomly permuted across the training images. */
 export function permutedLabels(labels: ArrayLike<number>, count: number, seed: number): Int32Array {
-  const p = permutation(count, mixSeed(seed, STREAM.labels));
-  const out = new Int32Array(count);
-  for (let i = 0; i < count; i++) out[i] = labels[p[i]!]!;
-  return out;
+  const p = torch.data.permutation(count, mixSeed(seed, STREAM.labels));
+  return Int32Array.from({ length: count }, (_, i) => labels[p[i]!]!);
 }
 
-/** Mean KLτ(teacher ‖ student) over the batches (both in eval mode). */
-function meanKL(teacher: Module, student: Module, batches: VisionBatch[], tau: number): number {
-  const modes = [teacher.training, student.training];
-  teacher.eval();
-  student.eval();
-  let sum = 0;
-  let n = 0;
-  try {
-    torch.noGrad(() => {
-      for (const b of batches) {
-        torch.tidy(() => {
-          const size = b.labels.shape[0]!;
-          sum += klTau(imageTask.logits(teacher, b), imageTask.logits(student, b), tau).item() * size;
-          n += size;
-        });
-      }
-    });
-  } finally {
-    teacher.train(modes[0]);
-    student.train(modes[1]);
-  }
-  return sum / Math.max(1, n);
-}
-
-function firstImages(split: ImageSplit, count: number): ImageSplit {
+function firstImages(split: VisionSplit, count: number): VisionSplit {
   const n = Math.min(count, split.count);
   const size = split.channels * split.height * split.width;
-  return { ...split, count: n, images: split.images.subarray(0, n * size), labels: Array.prototype.slice.call(split.labels, 0, n) as number[] };
+  return { ...split, count: n, images: split.images.subarray(0, n * size), labels: split.labels.subarray(0, n) };
 }
 
 class Stopped extends Error {}
 
+const yieldToEvents = () => new Promise((r) => setImmediate(r));
+
 export async function runImitability(run: RunFolder, o: ImitabilityOptions = {}): Promise<ImitabilitySummary> {
-  const cfg = run.readConfig<ImitabilityConfig>();
+  const cfg = parseImitabilityConfig(run.readConfig(), run.configPath);
   const signal = o.signal ?? { stop: false };
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   torch.setNumThreads(cfg.threads);
-  const data = o.data ?? (await loadData(cfg, log));
-  const { train, test, numClasses } = data;
+  const data = o.data ?? (await loadVisionData(cfg, log));
+  const { train, test } = data;
   const fake = permutedLabels(train.labels, train.count, cfg.seed);
   const batchesPerEpoch = batchCount(train.count, cfg.batchSize);
+  const augment = cfg.augment ? augmentation(train.height, train.width) : null;
   const started = performance.now();
 
-  const ck = run.hasCheckpoint() ? (torch.load(run.checkpointPath) as Record<string, any>) : {};
-  const done: Record<string, Record<string, Tensor>> = {};
-  for (const kind of TEACHER_KINDS) if (ck[kind]) done[kind] = ck[kind];
-  const teacherStats: ImitabilitySummary['teachers'] = (ck.teacherStats as ImitabilitySummary['teachers']) ?? {};
-  const priorSeconds = (ck.seconds as number | undefined) ?? 0;
+  const ck = run.hasCheckpoint() ? Fields.of(torch.load(run.checkpointPath), run.checkpointPath) : null;
+  const done: Partial<Record<TeacherKind, Record<string, torch.Tensor>>> = {};
+  for (const kind of TEACHER_KINDS) if (ck?.has(kind)) done[kind] = ck.raw(kind) as Record<string, torch.Tensor>;
+  const teacherStats: ImitabilitySummary['teachers'] = ck?.has('teacherStats') ? (ck.raw('teacherStats') as ImitabilitySummary['teachers']) : {};
+  const priorSeconds = ck?.optNum('seconds') ?? 0;
   const finishedKinds = TEACHER_KINDS.filter((k) => done[k]);
   // Records of an unfinished phase are redone: drop them.
   run.filterMetrics((r) => (r.type === 'teacher' ? finishedKinds.includes(r.teacherKind) : r.type !== 'imitation'));
   const seconds = () => priorSeconds + (performance.now() - started) / 1000;
-  const save = () => torch.save({ formatVersion: 1, ...done, teacherStats: teacherStats as any, seconds: seconds() }, run.checkpointPath);
+  const save = () => torch.save({ formatVersion: 1, ...done, teacherStats, seconds: seconds() }, run.checkpointPath);
 
   const summary: ImitabilitySummary = {
-    kind: 'imitability', status: 'running', seed: cfg.seed, dataset: cfg.dataset, teacher: cfg.teacher, student: cfg.student,
-    tau: cfg.tau, studentSteps: cfg.studentEpochs * batchesPerEpoch, final: {}, meanOverTraining: {}, teachers: teacherStats, seconds: priorSeconds,
+    kind: 'imitability', status: 'running', seed: cfg.seed, dataset: cfg.dataset, teacher: cfg.teacher, student: cfg.student, tau: cfg.tau,
+    studentSteps: cfg.studentEpochs * batchesPerEpoch, final: {}, meanOverTraining: {}, teachers: teacherStats, seconds: priorSeconds,
   };
   const write = (status: RunStatus) => {
     summary.status = status;
@@ -151,63 +168,53 @@ export async function runImitability(run: RunFolder, o: ImitabilityOptions = {})
 
   const tests = evalBatches(test, cfg.evalBatchSize);
   const trainEval = evalBatches(firstImages(train, cfg.trainKlImages), cfg.evalBatchSize);
-  const teachers: Partial<Record<TeacherKind, Module>> = {};
+  const teachers: Partial<Record<TeacherKind, torch.nn.Module>> = {};
   try {
-    // Phase 1 and 2: the two teachers.
+    // Phases 1 and 2: each teacher trained alone (LotTrainer without students) on its labels.
     for (const kind of TEACHER_KINDS) {
-      torch.manualSeed(cfg.seed);
-      const model = buildModel(cfg.teacher, numClasses, train.channels);
+      const model = buildVisionModel(cfg.teacher, data, cfg.seed);
       teachers[kind] = model;
-      if (done[kind]) {
-        model.loadStateDict(done[kind]!);
+      const saved = done[kind];
+      if (saved) {
+        model.loadStateDict(saved);
         continue;
       }
+      const phase = kind === 'deceptive' ? 2 : 1;
       const labels = kind === 'deceptive' ? fake : undefined;
-      const epochs = kind === 'deceptive' ? cfg.deceptiveEpochs ?? cfg.teacherEpochs : cfg.teacherEpochs;
+      const epochs = kind === 'deceptive' ? cfg.deceptiveEpochs : cfg.teacherEpochs;
       const optimizer = makeSgd(model, cfg, cfg.lr);
-      const progress = o.quiet ? null : new Progress(`${kind} teacher`);
+      const schedule = visionSchedule(optimizer, cfg, epochs);
+      const trainer = new LotTrainer<VisionBatch>({ teacher: { model, optimizer }, students: [], task: visionTask, config: { alpha: 0, n: 1, tau: cfg.tau, variant: 'kl', detach: true } });
+      const progress = o.progress?.(`${kind} teacher`) ?? null;
       const t0 = performance.now();
-      let step = 0;
       for (let epoch = 1; epoch <= epochs; epoch++) {
-        for (const g of optimizer.paramGroups) g.lr = lrAt(cfg.lr, cfg.schedule, epoch, epochs);
         model.train();
-        const order = epochOrder(train.count, mixSeed(cfg.seed, kind === 'deceptive' ? 2 : 1), epoch);
+        const order = epochOrder(train.count, mixSeed(cfg.seed, phase), epoch);
         let loss = 0;
         let correct = 0;
         let seen = 0;
         for (let b = 0; b < batchesPerEpoch; b++) {
           if (signal.stop) throw new Stopped();
-          const batch = makeBatch(train, batchIndices(order, b, cfg.batchSize), {
-            augment: cfg.augment, seed: mixSeed(cfg.seed, STREAM.augment, kind === 'deceptive' ? 2 : 1, epoch, b), ...(labels ? { labels } : {}),
-          });
-          torch.tidy(() => {
-            optimizer.zeroGrad();
-            const logits = imageTask.logits(model, batch);
-            const l = F.crossEntropy(logits, batch.labels);
-            l.backward();
-            optimizer.step();
-            const size = batch.labels.shape[0]!;
-            loss += l.item() * size;
-            correct += imageTask.correct!(logits, batch);
-            seen += size;
-          });
+          const batch = makeBatch(train, batchIndices(order, b, cfg.batchSize), { augment, seed: mixSeed(cfg.seed, STREAM.augment, phase, epoch, b), ...(labels ? { labels } : {}) });
+          const m = trainer.step(batch);
           torch.dispose(batch);
-          step++;
+          loss += m.teacherTaskLoss * m.batchSize;
+          correct += m.teacherCorrect ?? 0;
+          seen += m.batchSize;
           progress?.update({
-            epoch, epochs, step, totalSteps: epochs * batchesPerEpoch, samples: step * cfg.batchSize,
-            seconds: (performance.now() - t0) / 1000, stepsThisSession: step, metrics: { loss: loss / seen, acc: correct / seen },
+            label: `${kind} teacher`, epoch, epochs, step: trainer.teacherSteps, totalSteps: epochs * batchesPerEpoch, samples: trainer.teacherSteps * cfg.batchSize, unit: 'img',
+            seconds: (performance.now() - t0) / 1000, stepsThisSession: trainer.teacherSteps, metrics: { loss: loss / seen, acc: correct / seen },
           });
-          await new Promise((r) => setImmediate(r));
+          await yieldToEvents();
         }
-        const ev = evaluateModels(model, [], tests, cfg.tau);
-        run.appendMetric({
-          type: 'teacher', teacherKind: kind, epoch, step, trainLoss: loss / seen, trainAccuracy: correct / seen,
-          testAccuracy: ev.teacher.accuracy, testLoss: ev.teacher.loss,
-        });
-        const line = `${kind} teacher | epoch ${epoch}/${epochs} | fits its labels: train acc ${(100 * correct / seen).toFixed(2)}% | test acc (true labels) ${(100 * ev.teacher.accuracy).toFixed(2)}%`;
+        schedule?.step();
+        const ev = evaluateVision(model, [], tests, cfg.tau);
+        const testAccuracy = ev.teacher.testAccuracy ?? Number.NaN;
+        run.appendMetric({ type: 'teacher', teacherKind: kind, epoch, step: trainer.teacherSteps, trainLoss: loss / seen, trainAccuracy: correct / seen, testAccuracy, testLoss: ev.teacher.testLoss ?? Number.NaN });
+        const line = `${kind} teacher | epoch ${epoch}/${epochs} | fits its labels: train acc ${((100 * correct) / seen).toFixed(2)}% | test acc (true labels) ${(100 * testAccuracy).toFixed(2)}%`;
         if (progress) progress.log(line);
         else log(line);
-        teacherStats[kind] = { trainAccuracy: correct / seen, testAccuracy: ev.teacher.accuracy };
+        teacherStats[kind] = { trainAccuracy: correct / seen, testAccuracy };
       }
       progress?.done();
       const fit = teacherStats[kind]?.trainAccuracy ?? 0;
@@ -218,57 +225,56 @@ export async function runImitability(run: RunFolder, o: ImitabilityOptions = {})
       save();
     }
 
-    // Phase 3: a fresh student per teacher, same initialization, same batches, KL only.
-    const students: Record<TeacherKind, Module> = {} as Record<TeacherKind, Module>;
-    const optimizers: Record<TeacherKind, torch.optim.SGD> = {} as Record<TeacherKind, torch.optim.SGD>;
+    // Phase 3: a fresh student per teacher, same initialization, same batches, KL only (variant
+    // 'kl'), each through a LotTrainer whose teacher never steps and is evaluated in eval mode.
+    const trainers = {} as Record<TeacherKind, LotTrainer<VisionBatch>>;
+    const schedules: torch.optim.LRScheduler[] = [];
     for (const kind of TEACHER_KINDS) {
-      torch.manualSeed(cfg.seed + 1);
-      students[kind] = buildModel(cfg.student, numClasses, train.channels);
-      optimizers[kind] = makeSgd(students[kind], cfg, cfg.studentLr);
-      teachers[kind]!.eval();
+      const student = buildVisionModel(cfg.student, data, cfg.seed + 1);
+      const optimizer = makeSgd(student, cfg, cfg.studentLr);
+      const schedule = visionSchedule(optimizer, cfg, cfg.studentEpochs);
+      if (schedule) schedules.push(schedule);
+      const teacher = teachers[kind]!;
+      teacher.eval();
+      trainers[kind] = new LotTrainer<VisionBatch>({
+        teacher: { model: teacher, optimizer: makeSgd(teacher, cfg, 0) },
+        students: [{ model: student, optimizer }],
+        task: visionTask,
+        config: { alpha: 1, n: 1, tau: cfg.tau, variant: 'kl', detach: true, teacherModeInStudentSteps: 'eval' },
+      });
     }
-    const totalSteps = cfg.studentEpochs * batchesPerEpoch;
     const curves: Record<TeacherKind, KLPair[]> = { sophisticated: [], deceptive: [] };
-    const measure = (step: number) => {
+    const measure = () => {
       for (const kind of TEACHER_KINDS) {
-        const pair = {
-          trainKL: meanKL(teachers[kind]!, students[kind], trainEval, cfg.tau),
-          testKL: meanKL(teachers[kind]!, students[kind], tests, cfg.tau),
-        };
+        const t = trainers[kind];
+        const models = [t.teacher.model, t.students[0]!.model] as const;
+        const pair = { trainKL: evaluateVision(models[0], [models[1]], trainEval, cfg.tau).kl!, testKL: evaluateVision(models[0], [models[1]], tests, cfg.tau).kl! };
         curves[kind].push(pair);
-        run.appendMetric({ type: 'imitation', teacherKind: kind, step, costUnits: 4 * step, ...pair });
+        run.appendMetric({ type: 'imitation', teacherKind: kind, step: t.studentOnlySteps, costUnits: t.costUnits, ...pair });
       }
     };
-    measure(0);
-    const progress = o.quiet ? null : new Progress('students');
+    measure();
+    const progress = o.progress?.('students') ?? null;
     const t0 = performance.now();
+    const totalSteps = cfg.studentEpochs * batchesPerEpoch;
     let step = 0;
     for (let epoch = 1; epoch <= cfg.studentEpochs; epoch++) {
-      for (const kind of TEACHER_KINDS) for (const g of optimizers[kind].paramGroups) g.lr = lrAt(cfg.studentLr, cfg.schedule, epoch, cfg.studentEpochs);
+      for (const kind of TEACHER_KINDS) trainers[kind].students[0]!.model.train();
       const order = epochOrder(train.count, mixSeed(cfg.seed, 3), epoch);
       for (let b = 0; b < batchesPerEpoch; b++) {
         if (signal.stop) throw new Stopped();
-        const batch = makeBatch(train, batchIndices(order, b, cfg.batchSize), { augment: cfg.augment, seed: mixSeed(cfg.seed, STREAM.augment, 3, epoch, b) });
-        const kls: Record<string, number> = {};
-        for (const kind of TEACHER_KINDS) {
-          torch.tidy(() => {
-            const target = torch.noGrad(() => imageTask.logits(teachers[kind]!, batch));
-            optimizers[kind].zeroGrad();
-            const loss = klTau(target, imageTask.logits(students[kind], batch), cfg.tau);
-            loss.backward();
-            optimizers[kind].step();
-            kls[kind] = loss.item();
-          });
-        }
+        const batch = makeBatch(train, batchIndices(order, b, cfg.batchSize), { augment, seed: mixSeed(cfg.seed, STREAM.augment, 3, epoch, b) });
+        const kls = Object.fromEntries(TEACHER_KINDS.map((kind) => [kind, trainers[kind].studentStep(batch).kls[0]!]));
         torch.dispose(batch);
         step++;
-        if (step % cfg.evalEvery === 0 || b === batchesPerEpoch - 1) measure(step);
+        if (step % cfg.evalEvery === 0 || b === batchesPerEpoch - 1) measure();
         progress?.update({
-          epoch, epochs: cfg.studentEpochs, step, totalSteps, samples: 2 * step * cfg.batchSize, seconds: (performance.now() - t0) / 1000,
-          stepsThisSession: step, metrics: { 'KL soph': kls.sophisticated, 'KL decep': kls.deceptive },
+          label: 'students', epoch, epochs: cfg.studentEpochs, step, totalSteps, samples: 2 * step * cfg.batchSize, unit: 'img',
+          seconds: (performance.now() - t0) / 1000, stepsThisSession: step, metrics: { 'KL soph': kls.sophisticated, 'KL decep': kls.deceptive },
         });
-        await new Promise((r) => setImmediate(r));
+        await yieldToEvents();
       }
+      for (const s of schedules) s.step();
       const last = (k: TeacherKind) => curves[k][curves[k].length - 1]!;
       const line = `students | epoch ${epoch}/${cfg.studentEpochs} | sophisticated: train KL ${last('sophisticated').trainKL.toFixed(4)} test KL ${last('sophisticated').testKL.toFixed(4)} | deceptive: train KL ${last('deceptive').trainKL.toFixed(4)} test KL ${last('deceptive').testKL.toFixed(4)}`;
       if (progress) progress.log(line);
@@ -278,10 +284,7 @@ export async function runImitability(run: RunFolder, o: ImitabilityOptions = {})
     for (const kind of TEACHER_KINDS) {
       const c = curves[kind];
       summary.final[kind] = c[c.length - 1]!;
-      summary.meanOverTraining[kind] = {
-        trainKL: c.reduce((a, p) => a + p.trainKL, 0) / c.length,
-        testKL: c.reduce((a, p) => a + p.testKL, 0) / c.length,
-      };
+      summary.meanOverTraining[kind] = { trainKL: c.reduce((a, p) => a + p.trainKL, 0) / c.length, testKL: c.reduce((a, p) => a + p.testKL, 0) / c.length };
     }
     write('complete');
     return summary;

@@ -1,6 +1,6 @@
-// LoT as a library: losses, the teacher/student schedule, the cost model and baselines.
+// LoT as a library: losses, the teacher/student updates, the cost model and baselines.
 export * from './types.js';
 export * from './losses.js';
 export * from './cost.js';
 export { LotTrainer, DEFAULT_LOT_CONFIG } from './trainer.js';
-export type { LotConfig, LotStepMetrics, LotTrainerOptions, LotTrainerState, StudentOnlyStepMetrics } from './trainer.js';
+export type { LotConfig, LotStepMetrics, LotTrainerOptions, LotTrainerState, StepOptions, StudentOnlyStepMetrics } from './trainer.js';

@@ -7,9 +7,11 @@ import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
-import type { LoadedRun, Method } from './runs.js';
+import { METHOD_LABEL, type Method } from '../harness/methods.js';
+import { TEACHER_KINDS, type PrimaryMetric } from '../harness/records.js';
+import type { LoadedRun } from './runs.js';
 import { stat } from './stats.js';
-import { METHOD_LABEL, METHOD_ORDER, isFinished, pairLabel, type ComparisonRow } from './table.js';
+import { METHOD_ORDER, isFinished, pairLabel, type ComparisonRow, type Section } from './table.js';
 
 export const METHOD_COLOR: Record<Method, string> = { 'teacher-only': '#4c78a8', 'equal-compute': '#f58518', lot: '#e45756' };
 const KIND_COLOR = { sophisticated: '#2ca02c', deceptive: '#d62728' };
@@ -75,19 +77,23 @@ function methodColor(present: Method[]) {
   return { field: 'series', type: 'nominal', title: 'method', scale: { domain, range }, sort: domain };
 }
 
-/** Teacher test accuracy (%) per method, mean ± std over seeds, against epochs or training cost. */
-export function accuracySpec(rows: ComparisonRow[], x: 'epoch' | 'cost'): TopLevelSpec | null {
+/** The metric as plotted: in percent when `metric.percent` (values are fractions). */
+const plotted = (metric: PrimaryMetric, v: number | null): number | null => (v === null ? null : metric.percent ? 100 * v : v);
+
+/** The y axis title: "teacher test accuracy (%)", "teacher valid perplexity (lower is better)". */
+const metricAxisTitle = (metric: PrimaryMetric): string =>
+  `teacher ${metric.label}${metric.percent ? ' (%)' : ''}${metric.direction === 'min' ? ' (lower is better)' : ''}`;
+
+/** The teacher's primary metric per method, mean ± std over seeds, against epochs or training cost, faceted per row. */
+export function metricSpec(section: Section, x: 'epoch' | 'cost'): TopLevelSpec | null {
+  const { rows, metric } = section;
   const values: Datum[] = [];
   const present = new Set<Method>();
   const rowLabel = rowLabeller(rows);
   for (const row of rows) {
     for (const m of METHOD_ORDER) {
       const runs = finishedOrAll(row.runs[m]);
-      const curve = meanCurve(runs, (r) =>
-        r.epochsLog
-          .filter((e) => x === 'epoch' || e.costUnits !== null)
-          .map((e) => ({ x: x === 'epoch' ? e.epoch : (e.costUnits as number), y: e.teacherTestAccuracy === null ? null : 100 * e.teacherTestAccuracy })),
-      );
+      const curve = meanCurve(runs, (r) => r.epochsLog.map((e) => ({ x: x === 'epoch' ? e.epoch : e.costUnits, y: plotted(metric, e.teacherMetric) })));
       if (!curve.length) continue;
       present.add(m);
       for (const p of curve) values.push({ group: rowLabel(row), series: METHOD_LABEL[m], x: p.x, mean: p.mean, lo: p.lo, hi: p.hi, n: p.n });
@@ -104,15 +110,20 @@ export function accuracySpec(rows: ComparisonRow[], x: 'epoch' | 'cost'): TopLev
       mark: { type: 'line', point: { size: 30 }, strokeWidth: 2 },
       encoding: {
         x: xEnc,
-        y: { field: 'mean', type: 'quantitative', title: 'teacher test accuracy (%)', scale: { zero: false } },
+        y: { field: 'mean', type: 'quantitative', title: metricAxisTitle(metric), scale: { zero: false } },
         color,
-        tooltip: [{ field: 'series' }, { field: 'x' }, { field: 'mean', format: '.2f' }, { field: 'n' }],
+        tooltip: [{ field: 'series' }, { field: 'x' }, { field: 'mean', format: metric.percent ? '.2f' : '.4~g' }, { field: 'n' }],
       },
     },
     band,
   ];
-  const title = x === 'epoch' ? 'Test accuracy by epoch (mean ± std over seeds)' : 'Test accuracy by training cost (mean ± std over seeds)';
-  return facetOrSingle(title, values, layer, rows.length);
+  return facetOrSingle(`${metricTitle(metric, x)} (mean ± std over seeds)`, values, layer, rows.length);
+}
+
+/** "Test accuracy by epoch", "Valid perplexity by training cost": plot titles and alt texts. */
+export function metricTitle(metric: PrimaryMetric, x: 'epoch' | 'cost'): string {
+  const label = metric.label.charAt(0).toUpperCase() + metric.label.slice(1);
+  return `${label} by ${x === 'epoch' ? 'epoch' : 'training cost'}`;
 }
 
 /** KLτ(student ‖ teacher) on train and test batches of the LoT runs, by epoch. */
@@ -158,7 +169,7 @@ export function imitabilitySpec(groups: { label: string; runs: LoadedRun[] }[]):
   let largest = 0;
   for (const g of groups) {
     const runs = finishedOrAll(g.runs);
-    for (const kind of ['sophisticated', 'deceptive'] as const) {
+    for (const kind of TEACHER_KINDS) {
       for (const split of ['train', 'test'] as const) {
         const curve = meanCurve(runs, (r) => r.imitation.filter((p) => p.teacherKind === kind).map((p) => ({ x: p.step, y: split === 'train' ? p.trainKL : p.testKL })));
         for (const p of curve) {
@@ -171,7 +182,7 @@ export function imitabilitySpec(groups: { label: string; runs: LoadedRun[] }[]):
   }
   if (!values.length) return null;
   // A log scale when the curves span more than two decades and all are positive.
-  const log = Number.isFinite(positive) && values.every((v) => (v.mean as number) > 0) && largest / positive > 100;
+  const log = Number.isFinite(positive) && values.every((v) => typeof v.mean === 'number' && v.mean > 0) && largest / positive > 100;
   const layer = [
     {
       mark: { type: 'line', strokeWidth: 2 },

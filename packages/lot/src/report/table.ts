@@ -1,13 +1,18 @@
-// Grouping runs into comparison rows and the Markdown tables.
-import type { LoadedRun, Method } from './runs.js';
-import { difference, formatDifference, formatPercent, formatValue, stat, type Stat } from './stats.js';
+// Grouping runs into comparison rows and sections, and the Markdown tables.
+import type { Method } from '../harness/methods.js';
+import { TEACHER_KINDS, type PrimaryMetric, type TeacherKind } from '../harness/records.js';
+import type { KLPair, LoadedRun } from './runs.js';
+import { difference, formatMetric, formatMetricDifference, formatPercent, formatValue, stat, type Stat } from './stats.js';
 
-export const METHOD_LABEL: Record<Method, string> = { 'teacher-only': 'teacher-only', 'equal-compute': 'equal compute', lot: 'LoT' };
 export const METHOD_ORDER: Method[] = ['teacher-only', 'equal-compute', 'lot'];
 
-/** One comparison: a data set, a teacher/student pair, a LoT setting; runs of each method over seeds. */
+/** One comparison: a domain and metric, a data set, a teacher/student pair, a LoT setting; runs of each method over seeds. */
 export interface ComparisonRow {
   key: string;
+  /** The domain ('vision', …). */
+  kind: string;
+  /** The primary metric the row compares (of its runs). */
+  metric: PrimaryMetric;
   dataset: string;
   /** The data set with its subset sizes when not the whole data: "fashion-mnist (train 10000, test 2000)". */
   datasetLabel: string;
@@ -17,10 +22,18 @@ export interface ComparisonRow {
   /** "α 0.5, N 2, τ 1.5, kl_ce" from the LoT runs, or null without them. */
   setting: string | null;
   runs: Record<Method, LoadedRun[]>;
+  /** The teacher's final and best primary metric per method. */
   final: Record<Method, Stat | null>;
   best: Record<Method, Stat | null>;
-  /** LoT's student(s), final test accuracy. */
+  /** LoT's (first) student, final primary metric. */
   studentFinal: Stat | null;
+}
+
+/** The rows of one domain and metric: one table, one set of plots. */
+export interface Section {
+  kind: string;
+  metric: PrimaryMetric;
+  rows: ComparisonRow[];
 }
 
 const fmtNum = (x: number | null): string => (x === null ? '?' : String(x));
@@ -36,7 +49,8 @@ const settingOf = (r: LoadedRun): string =>
   [`α ${fmtNum(r.alpha)}`, `N ${fmtNum(r.n)}`, `τ ${fmtNum(r.tau)}`, ...(r.variant ? [r.variant] : [])].join(', ');
 
 /** The part of a row's identity that baselines share with LoT runs. */
-const baseKey = (r: LoadedRun): string => JSON.stringify([datasetLabel(r), r.teacher, r.baseEpochs]);
+const baseKey = (r: { kind: string; metric: PrimaryMetric; datasetLabel: string; teacher: string; baseEpochs: number | null }): string =>
+  JSON.stringify([r.kind, r.metric.key, r.datasetLabel, r.teacher, r.baseEpochs]);
 
 /**
  * One run per seed: when a seed was run more than once (a rerun in the same folder), the last
@@ -55,28 +69,42 @@ export function latestPerSeed(runs: LoadedRun[]): LoadedRun[] {
 /** Only finished runs enter the tables; the others are listed. */
 export const isFinished = (r: LoadedRun): boolean => r.status === 'complete';
 
+const values = (xs: (number | null)[]): number[] => xs.filter((x): x is number => x !== null);
+
+/** Fills a row's statistics from its finished runs (the latest per seed). */
+function summarize(row: ComparisonRow): void {
+  for (const m of METHOD_ORDER) {
+    const done = latestPerSeed(row.runs[m].filter(isFinished));
+    row.final[m] = stat(values(done.map((r) => r.finalMetric)));
+    row.best[m] = stat(values(done.map((r) => r.bestMetric)));
+  }
+  const lot = latestPerSeed(row.runs.lot.filter(isFinished));
+  row.studentFinal = stat(values(lot.map((r) => r.epochsLog.at(-1)?.studentMetric ?? null)));
+}
+
 /**
- * Groups classification runs into rows. A row per (data set and subset, teacher, student,
- * LoT epochs, LoT setting) of the LoT runs; teacher-only and equal-compute runs join every row
- * with their data set, teacher and LoT epochs whose student matches theirs (a baseline that
- * names no student joins every such row). Baselines without any LoT run form rows of their own.
+ * Groups training runs into rows. A row per (domain and metric, data set and subset, teacher,
+ * student, LoT epochs, LoT setting) of the LoT runs; teacher-only and equal-compute runs join every
+ * row with their domain, metric, data set, teacher and LoT epochs whose student matches theirs (a
+ * baseline that names no student joins every such row). Baselines without any LoT run form rows of their own.
  */
 export function groupRows(runs: LoadedRun[]): ComparisonRow[] {
   const rows = new Map<string, ComparisonRow>();
-  const empty = (): Record<Method, LoadedRun[]> => ({ lot: [], 'teacher-only': [], 'equal-compute': [] });
   const rowFor = (r: LoadedRun, student: string | null, setting: string | null): ComparisonRow => {
-    const key = JSON.stringify([datasetLabel(r), r.teacher, student, r.baseEpochs, setting]);
+    const key = JSON.stringify([r.kind, r.metric.key, datasetLabel(r), r.teacher, student, r.baseEpochs, setting]);
     let row = rows.get(key);
     if (!row) {
       row = {
         key,
+        kind: r.kind,
+        metric: r.metric,
         dataset: r.dataset,
         datasetLabel: datasetLabel(r),
         teacher: r.teacher,
         student,
         baseEpochs: r.baseEpochs,
         setting,
-        runs: empty(),
+        runs: { lot: [], 'teacher-only': [], 'equal-compute': [] },
         final: { lot: null, 'teacher-only': null, 'equal-compute': null },
         best: { lot: null, 'teacher-only': null, 'equal-compute': null },
         studentFinal: null,
@@ -85,26 +113,43 @@ export function groupRows(runs: LoadedRun[]): ComparisonRow[] {
     }
     return row;
   };
-  const lotRuns = runs.filter((r) => r.method === 'lot');
-  for (const r of lotRuns) rowFor(r, r.student, settingOf(r)).runs.lot.push(r);
+  for (const r of runs.filter((x) => x.method === 'lot')) rowFor(r, r.student, settingOf(r)).runs.lot.push(r);
   const lotRows = [...rows.values()];
   for (const r of runs.filter((x) => x.method !== 'lot')) {
-    const targets = lotRows.filter((row) => JSON.stringify([row.datasetLabel, row.teacher, row.baseEpochs]) === baseKey(r) && (r.student === null || r.student === row.student));
+    const key = baseKey({ ...r, datasetLabel: datasetLabel(r) });
+    const targets = lotRows.filter((row) => baseKey(row) === key && (r.student === null || r.student === row.student));
     if (targets.length) for (const row of targets) row.runs[r.method].push(r);
     else rowFor(r, r.student, null).runs[r.method].push(r);
   }
-  for (const row of rows.values()) {
-    for (const m of METHOD_ORDER) {
-      const done = latestPerSeed(row.runs[m].filter(isFinished));
-      row.final[m] = stat(done.map((r) => r.finalTestAccuracy).filter((x): x is number => x !== null));
-      row.best[m] = stat(done.map((r) => r.bestTestAccuracy).filter((x): x is number => x !== null));
-    }
-    const studentFinals = latestPerSeed(row.runs.lot.filter(isFinished))
-      .map((r) => (r.epochsLog.length ? r.epochsLog[r.epochsLog.length - 1]!.studentTestAccuracy : null))
-      .filter((x): x is number => x !== null);
-    row.studentFinal = stat(studentFinals);
-  }
+  for (const row of rows.values()) summarize(row);
   return [...rows.values()].sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** The rows of `runs` by domain and metric, in the order of their keys (one section per metric of a domain). */
+export function groupSections(runs: LoadedRun[]): Section[] {
+  const sections = new Map<string, Section>();
+  for (const row of groupRows(runs)) {
+    const key = JSON.stringify([row.kind, row.metric.key]);
+    const section = sections.get(key) ?? { kind: row.kind, metric: row.metric, rows: [] };
+    section.rows.push(row);
+    sections.set(key, section);
+  }
+  return [...sections.values()];
+}
+
+const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** The metric's last word, for table and file names: "test accuracy" → "accuracy", "valid perplexity" → "perplexity". */
+export function metricNoun(metric: PrimaryMetric): string {
+  const words = metric.label.trim().split(/\s+/);
+  return (words.at(-1) ?? '').toLowerCase().replace(/[^a-z0-9_-]+/g, '') || 'metric';
+}
+
+/** The table's title: "Test accuracy of the teacher (%)", "Valid perplexity of the teacher (lower is better)". */
+export function metricHeading(metric: PrimaryMetric): string {
+  const better = metric.direction === 'min' ? 'lower is better' : metric.percent ? null : 'higher is better';
+  const notes = [metric.percent ? '%' : null, better].filter((x): x is string => x !== null);
+  return `${capitalize(metric.label)} of the teacher (${notes.join(', ')})`;
 }
 
 export const pairLabel = (row: { teacher: string; student: string | null }): string => (row.student ? `${row.teacher} → ${row.student}` : row.teacher);
@@ -119,11 +164,12 @@ function markdownTable(header: string[], rows: string[][]): string {
   return lines.join('\n');
 }
 
-/** The accuracy table: final and best teacher test accuracy (%) per method, and LoT − teacher-only. */
-export function accuracyTable(rows: ComparisonRow[]): string {
-  const header = ['data set', 'teacher → student', 'epochs', 'LoT setting', 'metric', 'teacher-only', 'equal compute', 'LoT', 'LoT − teacher-only (pp)'];
+/** A section's table: final and best teacher primary metric per method, and LoT − teacher-only. */
+export function metricTable(section: Section): string {
+  const { metric } = section;
+  const header = ['data set', 'teacher → student', 'epochs', 'LoT setting', 'metric', 'teacher-only', 'equal compute', 'LoT', `LoT − teacher-only${metric.percent ? ' (pp)' : ''}`];
   const body: string[][] = [];
-  for (const row of rows) {
+  for (const row of section.rows) {
     for (const which of ['final', 'best'] as const) {
       const s = row[which];
       const diff = s.lot && s['teacher-only'] ? difference(s.lot, s['teacher-only']) : null;
@@ -133,53 +179,57 @@ export function accuracyTable(rows: ComparisonRow[]): string {
         fmtNum(row.baseEpochs),
         row.setting ?? '—',
         which,
-        formatPercent(s['teacher-only']),
-        formatPercent(s['equal-compute']),
-        formatPercent(s.lot),
-        formatDifference(diff),
+        formatMetric(s['teacher-only'], metric),
+        formatMetric(s['equal-compute'], metric),
+        formatMetric(s.lot, metric),
+        formatMetricDifference(diff, metric),
       ]);
     }
   }
   return markdownTable(header, body);
 }
 
-type Kind = 'sophisticated' | 'deceptive';
 type ImitationStats = Record<'trainKL' | 'testKL' | 'meanTrainKL' | 'meanTestKL' | 'teacherTrainAccuracy' | 'teacherTestAccuracy', Stat | null>;
 
 export interface ImitabilityRow {
   label: string;
   runs: LoadedRun[];
-  values: Record<Kind, ImitationStats>;
+  values: Record<TeacherKind, ImitationStats>;
 }
 
-const pairOf = (v: unknown): { trainKL: number; testKL: number } | null => {
-  const f = v as Record<string, unknown> | undefined;
-  return f && typeof f.trainKL === 'number' && typeof f.testKL === 'number' ? { trainKL: f.trainKL, testKL: f.testKL } : null;
-};
+const recordsOf = (r: LoadedRun, kind: TeacherKind) => r.imitation.filter((p) => p.teacherKind === kind);
 
 /** The final train/test KL of a run's students for one teacher kind: summary.final, else the last record. */
-export function finalImitation(r: LoadedRun, kind: Kind): { trainKL: number; testKL: number } | null {
-  const f = pairOf((r.summary?.final as Record<string, unknown> | undefined)?.[kind]);
+export function finalImitation(r: LoadedRun, kind: TeacherKind): KLPair | null {
+  const f = r.imitability?.final[kind];
   if (f) return f;
-  const recs = r.imitation.filter((p) => p.teacherKind === kind);
+  const recs = recordsOf(r, kind);
   if (!recs.length) return null;
   const last = recs.reduce((a, b) => (b.step >= a.step ? b : a));
   return { trainKL: last.trainKL, testKL: last.testKL };
 }
 
 /** The mean KL over the students' training (lower: imitated faster): summary.meanOverTraining, else the mean of the records. */
-export function meanImitation(r: LoadedRun, kind: Kind): { trainKL: number; testKL: number } | null {
-  const f = pairOf((r.summary?.meanOverTraining as Record<string, unknown> | undefined)?.[kind]);
+export function meanImitation(r: LoadedRun, kind: TeacherKind): KLPair | null {
+  const f = r.imitability?.meanOverTraining[kind];
   if (f) return f;
-  const recs = r.imitation.filter((p) => p.teacherKind === kind);
+  const recs = recordsOf(r, kind);
   if (!recs.length) return null;
   return { trainKL: recs.reduce((a, p) => a + p.trainKL, 0) / recs.length, testKL: recs.reduce((a, p) => a + p.testKL, 0) / recs.length };
 }
 
-function teacherAccuracy(r: LoadedRun, kind: Kind): { train: number | null; test: number | null } {
-  const t = (r.summary?.teachers as Record<string, Record<string, unknown>> | undefined)?.[kind];
-  const n = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-  return { train: n(t?.trainAccuracy), test: n(t?.testAccuracy) };
+function imitationStats(done: LoadedRun[], kind: TeacherKind): ImitationStats {
+  const finals = done.map((r) => finalImitation(r, kind));
+  const means = done.map((r) => meanImitation(r, kind));
+  const teachers = done.map((r) => r.imitability?.teachers[kind]);
+  return {
+    trainKL: stat(values(finals.map((f) => f?.trainKL ?? null))),
+    testKL: stat(values(finals.map((f) => f?.testKL ?? null))),
+    meanTrainKL: stat(values(means.map((f) => f?.trainKL ?? null))),
+    meanTestKL: stat(values(means.map((f) => f?.testKL ?? null))),
+    teacherTrainAccuracy: stat(values(teachers.map((t) => t?.trainAccuracy ?? null))),
+    teacherTestAccuracy: stat(values(teachers.map((t) => t?.testAccuracy ?? null))),
+  };
 }
 
 export function imitabilityRows(runs: LoadedRun[]): ImitabilityRow[] {
@@ -188,24 +238,9 @@ export function imitabilityRows(runs: LoadedRun[]): ImitabilityRow[] {
     const label = [datasetLabel(r), r.teacher !== '?' ? r.teacher : null, r.student && r.student !== r.teacher ? `student ${r.student}` : null].filter(Boolean).join(', ');
     groups.set(label, [...(groups.get(label) ?? []), r]);
   }
-  const nums = (xs: (number | null | undefined)[]): number[] => xs.filter((x): x is number => typeof x === 'number');
   return [...groups.entries()].map(([label, rs]) => {
     const done = latestPerSeed(rs.filter(isFinished));
-    const values = {} as ImitabilityRow['values'];
-    for (const kind of ['sophisticated', 'deceptive'] as const) {
-      const finals = done.map((r) => finalImitation(r, kind));
-      const means = done.map((r) => meanImitation(r, kind));
-      const acc = done.map((r) => teacherAccuracy(r, kind));
-      values[kind] = {
-        trainKL: stat(nums(finals.map((f) => f?.trainKL))),
-        testKL: stat(nums(finals.map((f) => f?.testKL))),
-        meanTrainKL: stat(nums(means.map((f) => f?.trainKL))),
-        meanTestKL: stat(nums(means.map((f) => f?.testKL))),
-        teacherTrainAccuracy: stat(nums(acc.map((a) => a.train))),
-        teacherTestAccuracy: stat(nums(acc.map((a) => a.test))),
-      };
-    }
-    return { label, runs: rs, values };
+    return { label, runs: rs, values: { sophisticated: imitationStats(done, 'sophisticated'), deceptive: imitationStats(done, 'deceptive') } };
   });
 }
 
@@ -213,7 +248,7 @@ export function imitabilityTable(rows: ImitabilityRow[]): string {
   const header = ['setting', 'teacher', 'teacher train acc. (%)', 'teacher test acc. (%)', 'final train KL', 'final test KL', 'mean train KL over training', 'mean test KL over training'];
   const body: string[][] = [];
   for (const row of rows) {
-    for (const kind of ['sophisticated', 'deceptive'] as const) {
+    for (const kind of TEACHER_KINDS) {
       const v = row.values[kind];
       body.push([
         row.label,

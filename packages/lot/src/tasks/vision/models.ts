@@ -15,6 +15,9 @@
 // bias 0, the classifier PyTorch's default Linear initialization.
 import * as torch from '@lot/torch';
 import type { Tensor } from '@lot/torch';
+import { VISION_MODELS } from './names.js';
+
+export { isVisionModelName, VISION_MODELS, type VisionModelName } from './names.js';
 
 const nn = torch.nn;
 const F = torch.nn.functional;
@@ -205,8 +208,6 @@ export class SmallCNN extends nn.Module {
   }
 }
 
-export const VISION_MODELS = ['preresnet20', 'preresnet32', 'preresnet44', 'preresnet56', 'preresnet110', 'smallcnn'] as const;
-export type VisionModelName = (typeof VISION_MODELS)[number];
 
 /** A freshly initialized model by name (seed torch first for reproducible weights). */
 export function createVisionModel(name: string, o: VisionModelOptions): PreResNet | SmallCNN {
@@ -217,7 +218,6 @@ export function createVisionModel(name: string, o: VisionModelOptions): PreResNe
   throw new Error(`unknown vision model '${name}': use one of ${VISION_MODELS.join(', ')}`);
 }
 
-export const isVisionModelName = (name: string): name is VisionModelName => (VISION_MODELS as readonly string[]).includes(String(name).toLowerCase());
 
 function checkPositiveInt(what: string, v: number): void {
   if (!Number.isInteger(v) || v < 1) throw new Error(`${what} must be an integer >= 1, got ${v}`);

@@ -1,59 +1,57 @@
-// Image classification as a LoT task: logits = model(images), task loss =
-// cross-entropy; and evaluation (loss and accuracy) in eval mode without a graph.
+// Image classification as a LoT task: logits = model(images), task loss = cross-entropy,
+// accuracy; and the one evaluator of vision models (eval mode, no graph).
 import * as torch from '@lot/torch';
-import type { Tensor } from '@lot/torch';
-import type { LotTask, Module } from '../../lot/index.js';
+import type { Evaluation } from '../../harness/index.js';
+import { type ForwardOutput, klTau, type LotTask, type Module } from '../../lot/index.js';
+import type { VisionBatch } from './batches.js';
 
 const F = torch.nn.functional;
 
-/** A batch of images [N, C, H, W] (float) and class labels [N] (int64). */
-export interface VisionBatch {
-  images: Tensor;
-  labels: Tensor;
-}
+const correct = (out: ForwardOutput, batch: VisionBatch): number => torch.tidy(() => out.logits.argmax(1).eq(batch.labels).sum().item());
 
 export const visionTask: LotTask<VisionBatch> = {
-  logits: (model: Module, batch: VisionBatch) => model.forward(batch.images) as Tensor,
-  taskLoss: (logits: Tensor, batch: VisionBatch) => F.crossEntropy(logits, batch.labels),
-  batchSize: (batch: VisionBatch) => batch.labels.shape[0],
-  correct: (logits: Tensor, batch: VisionBatch) => torch.tidy(() => logits.argmax(1).eq(batch.labels).sum().item()),
+  forward: (model, batch) => ({ logits: model.forward(batch.images) as torch.Tensor }),
+  taskLoss: (out, batch) => F.crossEntropy(out.logits, batch.labels),
+  batchSize: (batch) => batch.labels.shape[0]!,
+  correct,
 };
 
-export interface EvalResult {
-  /** Mean cross-entropy per example. */
-  loss: number;
-  /** Fraction correct, in [0, 1]. */
-  accuracy: number;
-  examples: number;
-}
-
 /**
- * Loss and accuracy of `model` over `batches`, in eval mode (BatchNorm running statistics)
- * and without a graph; the model's previous mode is restored afterwards.
+ * Test accuracy and loss of the teacher and each student over `batches`, and KLτ(teacher ‖ first
+ * student), in eval mode (BatchNorm running statistics) without a graph; modes are restored.
+ * Batches a lazy source makes are pulled inside a scope and released with it.
  */
-export function evaluate(model: Module, batches: Iterable<VisionBatch>): EvalResult {
-  const wasTraining = model.training;
-  model.eval();
-  let lossSum = 0;
-  let correct = 0;
+export function evaluateVision(teacher: Module, students: Module[], batches: Iterable<VisionBatch>, tau: number): Evaluation {
+  const models = [teacher, ...students];
+  const modes = models.map((m) => m.training);
+  for (const m of models) m.eval();
+  const loss = models.map(() => 0);
+  const right = models.map(() => 0);
+  let kl = 0;
   let examples = 0;
   try {
-    // Pull each batch inside the scope, so batches a lazy source makes are released with it.
     const it = batches[Symbol.iterator]();
-    while (torch.tidy(() => {
-      const next = it.next();
-      if (next.done) return false;
-      const batch = next.value;
-      torch.noGrad(() => {
-        const logits = model.forward(batch.images) as Tensor;
-        lossSum += F.crossEntropy(logits, batch.labels, { reduction: 'sum' }).item();
-        correct += logits.argmax(1).eq(batch.labels).sum().item();
-        examples += batch.labels.shape[0];
+    const next = (): boolean =>
+      torch.tidy(() => {
+        const item = it.next();
+        if (item.done) return false;
+        const b = item.value;
+        torch.noGrad(() => {
+          const size = b.labels.shape[0]!;
+          const logits = models.map((m) => visionTask.forward(m, b, { role: 'teacher', index: 0, stream: 'eval', state: null }).logits);
+          logits.forEach((z, i) => {
+            loss[i]! += F.crossEntropy(z, b.labels, { reduction: 'sum' }).item();
+            right[i]! += correct({ logits: z }, b);
+          });
+          if (students.length) kl += klTau(logits[0]!, logits[1]!, tau).item() * size;
+          examples += size;
+        });
+        return true;
       });
-      return true;
-    }));
+    while (next());
   } finally {
-    model.train(wasTraining);
+    models.forEach((m, i) => m.train(modes[i]));
   }
-  return { loss: examples ? lossSum / examples : NaN, accuracy: examples ? correct / examples : NaN, examples };
+  const metrics = (i: number) => ({ testAccuracy: examples ? right[i]! / examples : Number.NaN, testLoss: examples ? loss[i]! / examples : Number.NaN });
+  return { teacher: metrics(0), students: students.map((_, i) => metrics(i + 1)), kl: students.length && examples ? kl / examples : null };
 }

@@ -10,69 +10,26 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import * as torch from '@lot/torch';
-
-export type RunStatus = 'running' | 'complete' | 'interrupted' | 'failed';
-
-export interface StudentEval {
-  testAccuracy: number;
-  testLoss: number;
-}
-
-export interface EpochRecord {
-  type: 'epoch';
-  epoch: number;
-  /** Teacher steps taken so far. */
-  step: number;
-  /** Training cost so far, in forward-pass units (LOT.md: teacher-only 3 per step). */
-  costUnits: number;
-  /** Training seconds so far (evaluation excluded). */
-  seconds: number;
-  teacher: { testAccuracy: number; testLoss: number; trainLoss: number; trainAccuracy: number };
-  students: StudentEval[];
-  /** KLτ(student ‖ teacher) averaged over train batches and over the test set (first student); null without students. */
-  kl: { train: number | null; test: number | null };
-  lr?: number;
-}
-
-export interface StepRecord {
-  type: 'step';
-  epoch: number;
-  step: number;
-  costUnits: number;
-  seconds: number;
-  [metric: string]: unknown;
-}
-
-export interface ImitationRecord {
-  type: 'imitation';
-  teacherKind: 'sophisticated' | 'deceptive';
-  step: number;
-  costUnits: number;
-  trainKL: number;
-  testKL: number;
-  epoch?: number;
-}
-
-export interface TeacherFitRecord {
-  type: 'teacher';
-  teacherKind: 'sophisticated' | 'deceptive';
-  epoch: number;
-  step: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  testAccuracy: number;
-  testLoss: number;
-}
-
-export type MetricRecord = EpochRecord | StepRecord | ImitationRecord | TeacherFitRecord;
+import { parseRecords, type MetricRecord } from './records.js';
 
 /** Writes `text` to `path` atomically: a crash leaves the old file or the new one, never half. */
 export const writeFileAtomic = torch.writeFileAtomic;
 
 export const writeJsonAtomic = (path: string, value: unknown): void => writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 
-export function readJson<T>(path: string): T {
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
+/** A JSON file's value; a missing or malformed file is a one-line Error naming it. */
+export function readJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path} is not valid JSON (${(e as Error).message})`);
+  }
 }
 
 const stamp = (d = new Date()): string => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -138,22 +95,12 @@ export class RunFolder {
     return existsSync(join(dir, 'config.json'));
   }
 
-  /** Run folders at `dir` itself or directly below it (a runs directory), sorted. */
-  static expand(dir: string): string[] {
-    if (RunFolder.isRun(dir)) return [resolve(dir)];
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
-    return readdirSync(dir)
-      .map((n) => join(dir, n))
-      .filter((p) => statSync(p).isDirectory() && RunFolder.isRun(p))
-      .map((p) => resolve(p))
-      .sort();
-  }
-
   writeConfig(config: unknown): void {
     writeJsonAtomic(this.configPath, config);
   }
-  readConfig<T>(): T {
-    return readJson<T>(this.configPath);
+  /** config.json as written; the domain's config parser checks its fields. */
+  readConfig(): unknown {
+    return readJson(this.configPath);
   }
 
   appendMetric(record: MetricRecord): void {
@@ -162,17 +109,7 @@ export class RunFolder {
 
   /** The metric records, in order; a torn last line (crash mid-write) is skipped. */
   readMetrics(): MetricRecord[] {
-    if (!existsSync(this.metricsPath)) return [];
-    const out: MetricRecord[] = [];
-    for (const line of readFileSync(this.metricsPath, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        out.push(JSON.parse(line) as MetricRecord);
-      } catch {
-        // a torn line from a crash: skip it
-      }
-    }
-    return out;
+    return existsSync(this.metricsPath) ? parseRecords(readFileSync(this.metricsPath, 'utf8')) : [];
   }
 
   /** Rewrites metrics.jsonl keeping only the records `keep` accepts (used when resuming). */
@@ -181,13 +118,48 @@ export class RunFolder {
     writeFileAtomic(this.metricsPath, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
 
-  writeSummary(summary: Record<string, unknown>): void {
+  writeSummary(summary: object): void {
     writeJsonAtomic(this.summaryPath, summary);
   }
-  readSummary<T = Record<string, unknown>>(): T | null {
-    return existsSync(this.summaryPath) ? readJson<T>(this.summaryPath) : null;
+  readSummary(): unknown {
+    return existsSync(this.summaryPath) ? readJson(this.summaryPath) : null;
   }
   hasCheckpoint(): boolean {
     return existsSync(this.checkpointPath);
   }
+}
+
+const isDirectory = (p: string): boolean => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false; // deleted while we looked
+  }
+};
+
+const subfolders = (dir: string): string[] =>
+  readdirSync(dir)
+    .sort()
+    .map((name) => join(dir, name))
+    .filter(isDirectory);
+
+/**
+ * The run folders a path names: itself when it is one, else the run folders one level below it,
+ * or, when that level holds none, the next one down, up to `depth` levels (a group folder holds
+ * runs; a runs folder holds groups). Sorted. The shallowest level holding runs wins, so that a
+ * group's other folders (a report, a backup) are not searched. Throws a one-line Error when the
+ * path is missing or holds none.
+ */
+export function findRunFolders(path: string, depth = 2): string[] {
+  const dir = resolve(path);
+  if (RunFolder.isRun(dir)) return [dir];
+  if (!existsSync(dir)) throw new Error(`no such folder: ${path}`);
+  if (!isDirectory(dir)) throw new Error(`${path} is not a folder`);
+  let level = [dir];
+  for (let d = 1; d <= depth; d++) {
+    level = level.flatMap(subfolders);
+    const runs = level.filter((p) => RunFolder.isRun(p));
+    if (runs.length) return runs;
+  }
+  throw new Error(`${path} is neither a run folder (no config.json) nor a folder of run folders`);
 }

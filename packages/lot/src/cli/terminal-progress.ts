@@ -1,27 +1,15 @@
-// Live progress for long runs: epoch, step, losses, accuracy, throughput, ETA.
+// The terminal's progress sink (the harness's ProgressSink): epoch, step, losses, accuracy,
+// throughput, ETA.
 // On a terminal it is one line rewritten in place (at most ~8 times a second);
 // otherwise (a pipe, a log file, CI) it prints a plain line every `intervalMs`
 // and every finished epoch. `log` prints a permanent line above the live one.
+
+import type { ProgressSink, ProgressUpdate } from '../harness/index.js';
 
 export interface ProgressStream {
   write(text: string): unknown;
   isTTY?: boolean;
   columns?: number;
-}
-
-export interface ProgressUpdate {
-  epoch: number;
-  epochs: number;
-  /** Steps done in this run (all epochs). */
-  step: number;
-  /** Total steps this run will take. */
-  totalSteps: number;
-  /** Images (samples) processed since the run (or resume) started. */
-  samples: number;
-  /** Seconds since the run (or resume) started, and steps done in that time. */
-  seconds: number;
-  stepsThisSession: number;
-  metrics?: Record<string, number | null | undefined>;
 }
 
 export function formatDuration(seconds: number): string {
@@ -38,32 +26,29 @@ function formatMetric(key: string, v: number): string {
   return `${key} ${Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3)}`;
 }
 
-export class Progress {
+export class Progress implements ProgressSink {
   private readonly stream: ProgressStream;
   private readonly tty: boolean;
   private readonly intervalMs: number;
   private lastDraw = 0;
   private live = '';
-  readonly label: string;
-
-  constructor(label: string, options: { stream?: ProgressStream; tty?: boolean; intervalMs?: number } = {}) {
-    this.label = label;
+  constructor(options: { stream?: ProgressStream; tty?: boolean; intervalMs?: number } = {}) {
     this.stream = options.stream ?? process.stderr;
     this.tty = options.tty ?? (Boolean(this.stream.isTTY) && !process.env.CI);
     this.intervalMs = options.intervalMs ?? (this.tty ? 120 : 10_000);
   }
 
   /** The one-line status text for an update. */
-  static format(label: string, u: ProgressUpdate): string {
+  static format(u: ProgressUpdate): string {
     const rate = u.seconds > 0 ? u.samples / u.seconds : 0;
     const perStep = u.stepsThisSession > 0 ? u.seconds / u.stepsThisSession : NaN;
     const eta = (u.totalSteps - u.step) * perStep;
     const parts = [
-      label,
+      u.label,
       `epoch ${u.epoch}/${u.epochs}`,
       `step ${u.step}/${u.totalSteps}`,
       `ETA ${formatDuration(eta)}`,
-      `${rate >= 100 ? rate.toFixed(0) : rate.toFixed(1)} img/s`,
+      `${rate >= 100 ? rate.toFixed(0) : rate.toFixed(1)} ${u.unit}/s`,
     ];
     for (const [k, v] of Object.entries(u.metrics ?? {})) if (typeof v === 'number' && Number.isFinite(v)) parts.push(formatMetric(k, v));
     return parts.join(' | ');
@@ -73,7 +58,7 @@ export class Progress {
     const now = Date.now();
     if (!force && now - this.lastDraw < this.intervalMs) return;
     this.lastDraw = now;
-    const text = Progress.format(this.label, u);
+    const text = Progress.format(u);
     if (this.tty) {
       const width = (this.stream.columns ?? 120) - 1;
       this.live = text.length > width ? `${text.slice(0, width - 1)}…` : text;

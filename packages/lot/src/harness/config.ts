@@ -1,0 +1,133 @@
+// A run's resolved configuration, as config.json holds it: what every domain shares (method,
+// seed, LoT setting, budget, threads) and, flat beside it, the domain's own settings.
+// Pure data; `resolveRuns` expands one command into a run per (method, seed).
+import { LOSS_VARIANTS, type LossVariant } from '../lot/index.js';
+import { UsageError } from './errors.js';
+import { Fields } from './fields.js';
+import { METHODS, type Method } from './methods.js';
+
+export const DEVICES = ['cpu'] as const;
+export type Device = (typeof DEVICES)[number];
+
+export interface RunConfig {
+  /** The domain: 'vision', and the test domains. */
+  kind: string;
+  formatVersion: 1;
+  method: Method;
+  seed: number;
+  teacher: string;
+  /** Student architectures; empty for the baselines. */
+  students: string[];
+  /** The students of the LoT run this one is compared with ('+'-joined), for grouping in reports. */
+  student: string;
+  alpha: number;
+  n: number;
+  tau: number;
+  variant: LossVariant;
+  detach: boolean;
+  /** Epochs this run trains. */
+  epochs: number;
+  /** The LoT epochs it is compared with (equal compute trains epochs = round(baseEpochs × costRatio)). */
+  baseEpochs: number;
+  /** LoT's analytic cost per teacher step over teacher-only's (equal-compute runs only). */
+  costRatio: number | null;
+  /** Stop after this many teacher steps (the schedules keep the configured horizon); null: no limit. */
+  maxSteps: number | null;
+  device: Device;
+  threads: number;
+  /** A step record every this many teacher steps. */
+  logEvery: number;
+  createdAt: string;
+}
+
+/** What one `lot train <domain>` command asks for, before it is expanded into runs. */
+export interface TrainRequest {
+  kind: string;
+  teacher: string;
+  students: string[];
+  alpha: number;
+  n: number;
+  tau: number;
+  variant: LossVariant;
+  detach: boolean;
+  epochs: number;
+  seeds: number[];
+  methods: Method[];
+  maxSteps: number | null;
+  device: Device;
+  threads: number;
+  logEvery: number;
+}
+
+/**
+ * One config per (seed, method), LoT first so that its baselines can be compared as they finish.
+ * `costRatio` is LoT's cost per teacher step over teacher-only's; equal compute trains that many
+ * times the epochs. `settings` are the domain's own, copied into every run.
+ */
+export function resolveRuns<S extends object>(r: TrainRequest, settings: S, costRatio: number, now = new Date()): (RunConfig & S)[] {
+  const methods = METHODS.filter((m) => r.methods.includes(m));
+  const out: (RunConfig & S)[] = [];
+  for (const seed of r.seeds) {
+    for (const method of methods) {
+      const lot = method === 'lot';
+      const base: RunConfig = {
+        kind: r.kind,
+        formatVersion: 1,
+        method,
+        seed,
+        teacher: r.teacher,
+        students: lot ? [...r.students] : [],
+        student: r.students.join('+'),
+        alpha: lot ? r.alpha : 0,
+        n: lot ? r.n : 1,
+        tau: r.tau,
+        variant: r.variant,
+        detach: r.detach,
+        epochs: method === 'equal-compute' ? Math.max(1, Math.round(r.epochs * costRatio)) : r.epochs,
+        baseEpochs: r.epochs,
+        costRatio: method === 'equal-compute' ? costRatio : null,
+        maxSteps: r.maxSteps,
+        device: r.device,
+        threads: r.threads,
+        logEvery: r.logEvery,
+        createdAt: now.toISOString(),
+      };
+      out.push({ ...settings, ...base });
+    }
+  }
+  return out;
+}
+
+/** The shared part of a config.json, checked field by field (also folders written before `maxSteps` and `device` existed). */
+export function parseRunConfig(raw: unknown, where: string): RunConfig {
+  const f = Fields.of(raw, where);
+  const device = f.has('device') ? f.choice('device', DEVICES) : 'cpu';
+  return {
+    kind: f.str('kind'),
+    formatVersion: 1,
+    method: f.choice('method', METHODS),
+    seed: f.int('seed'),
+    teacher: f.str('teacher'),
+    students: f.strList('students'),
+    student: f.str('student'),
+    alpha: f.num('alpha'),
+    n: f.int('n'),
+    tau: f.num('tau'),
+    variant: f.choice('variant', LOSS_VARIANTS),
+    detach: f.bool('detach'),
+    epochs: f.int('epochs'),
+    baseEpochs: f.int('baseEpochs'),
+    costRatio: f.optNum('costRatio'),
+    maxSteps: f.optInt('maxSteps'),
+    device,
+    threads: f.int('threads'),
+    logEvery: f.int('logEvery'),
+    createdAt: f.optStr('createdAt') ?? '',
+  };
+}
+
+/** `--device`: only the CPU until CUDA arrives; anything else is refused in one line. */
+export function checkDevice(device: string): Device {
+  if ((DEVICES as readonly string[]).includes(device)) return device as Device;
+  throw new UsageError(`--device ${device} is not available: this build trains on the CPU only (use --device cpu)`);
+}

@@ -1,0 +1,31 @@
+// Where a run reports its progress. The harness knows no terminal: the CLI supplies a sink
+// that draws a live line; tests and libraries pass none (or their own).
+
+export interface ProgressUpdate {
+  /** What is training: "lot s0". */
+  label: string;
+  epoch: number;
+  epochs: number;
+  /** Teacher steps done in this run (all epochs), and the total it will take. */
+  step: number;
+  totalSteps: number;
+  /** Examples (images, tokens, agent steps) processed since the run (or resume) started, and what they are. */
+  samples: number;
+  unit: string;
+  /** Seconds since the run (or resume) started, and teacher steps done in that time. */
+  seconds: number;
+  stepsThisSession: number;
+  metrics: Record<string, number | null | undefined>;
+}
+
+export interface ProgressSink {
+  /** A live status update (the sink decides how often to draw). */
+  update(u: ProgressUpdate): void;
+  /** A permanent line: an epoch's results. */
+  log(line: string): void;
+  /** The run ended (clear the live line). */
+  done(): void;
+}
+
+/** A sink that writes permanent lines only (libraries, tests, logs). */
+export const linesOnly = (write: (line: string) => void): ProgressSink => ({ update: () => {}, log: write, done: () => {} });
