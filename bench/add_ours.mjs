@@ -36,11 +36,12 @@ const result = { threads };
 for (const kind of order) {
   const t0 = now();
   const c0 = process.cpuUsage();
-  if (kind === 'tidy') runTidy(n); else runDispose(n);
+  if (kind === 'tidy') runTidy(n);
+  else runDispose(n);
   const c1 = process.cpuUsage(c0);
   result[kind] = ((now() - t0) / n) * 1e6;
   // CPU time of the whole process (GC threads included): steadier than wall time on a busy machine.
-  result[kind + 'Cpu'] = (c1.user + c1.system) / n;
+  result[`${kind}Cpu`] = (c1.user + c1.system) / n;
 }
 if (torch.memoryStats().liveTensors !== 2) throw new Error(`leak: ${torch.memoryStats().liveTensors} live tensors`);
 console.log(JSON.stringify(result));

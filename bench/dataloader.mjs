@@ -28,20 +28,36 @@ const { data } = torch;
 // ---- synthetic Fashion-MNIST-sized data (deterministic) ----
 const pixels = new Uint8Array(n * 784);
 let h = 12345;
-for (let i = 0; i < pixels.length; ++i) { h = (Math.imul(h, 1103515245) + 12345) >>> 0; pixels[i] = h >>> 24; }
+for (let i = 0; i < pixels.length; ++i) {
+  h = (Math.imul(h, 1103515245) + 12345) >>> 0;
+  pixels[i] = h >>> 24;
+}
 const labels = BigInt64Array.from({ length: n }, (_, i) => BigInt((i * 7) % 10));
 const dataset = new data.TensorDataset(torch.tensor(pixels, { shape: [n, 1, 28, 28] }), torch.tensor(labels));
-const transform = data.compose(data.randomCrop(28, { padding: 4 }), data.randomHorizontalFlip(), data.toFloat(), data.normalize(0.2860, 0.3530));
+const transform = data.compose(
+  data.randomCrop(28, { padding: 4 }),
+  data.randomHorizontalFlip(),
+  data.toFloat(),
+  data.normalize(0.286, 0.353),
+);
 
 // ---- ResNet-20 for 1x28x28: 16-32-64 channels, 3 blocks per stage, 1x1 projection shortcuts ----
 const params = [];
 const convW = (cout, cin, k) => {
-  const w = torch.randn([cout, cin, k, k]).mul(Math.sqrt(2 / (cin * k * k))).requiresGrad_();
+  const w = torch
+    .randn([cout, cin, k, k])
+    .mul(Math.sqrt(2 / (cin * k * k)))
+    .requiresGrad_();
   params.push(w);
   return w;
 };
 const bn = (c) => {
-  const b = { weight: torch.ones([c]).requiresGrad_(), bias: torch.zeros([c]).requiresGrad_(), mean: torch.zeros([c]), var: torch.ones([c]) };
+  const b = {
+    weight: torch.ones([c]).requiresGrad_(),
+    bias: torch.zeros([c]).requiresGrad_(),
+    mean: torch.zeros([c]),
+    var: torch.ones([c]),
+  };
   params.push(b.weight, b.bias);
   return b;
 };
@@ -49,7 +65,11 @@ const bnF = (x, b) => F.batchNorm(x, b.mean, b.var, { weight: b.weight, bias: b.
 const stem = { conv: convW(16, 1, 3), bn: bn(16) };
 const blocks = [];
 let cin = 16;
-for (const [width, stride0] of [[16, 1], [32, 2], [64, 2]]) {
+for (const [width, stride0] of [
+  [16, 1],
+  [32, 2],
+  [64, 2],
+]) {
   for (let i = 0; i < 3; ++i) {
     const stride = i === 0 ? stride0 : 1;
     const b = { stride, conv1: convW(width, cin, 3), bn1: bn(width), conv2: convW(width, width, 3), bn2: bn(width) };
@@ -58,12 +78,21 @@ for (const [width, stride0] of [[16, 1], [32, 2], [64, 2]]) {
     cin = width;
   }
 }
-const fcW = torch.randn([10, 64]).mul(Math.sqrt(1 / 64)).requiresGrad_();
+const fcW = torch
+  .randn([10, 64])
+  .mul(Math.sqrt(1 / 64))
+  .requiresGrad_();
 const fcB = torch.zeros([10]).requiresGrad_();
 params.push(fcW, fcB);
 
-const smallW = torch.randn([8, 1, 3, 3]).mul(Math.sqrt(2 / 9)).requiresGrad_();
-const smallFc = torch.randn([10, 8 * 14 * 14]).mul(Math.sqrt(1 / (8 * 14 * 14))).requiresGrad_();
+const smallW = torch
+  .randn([8, 1, 3, 3])
+  .mul(Math.sqrt(2 / 9))
+  .requiresGrad_();
+const smallFc = torch
+  .randn([10, 8 * 14 * 14])
+  .mul(Math.sqrt(1 / (8 * 14 * 14)))
+  .requiresGrad_();
 if (model === 'small') params.splice(0, params.length, smallW, smallFc);
 if (model !== 'small' && model !== 'resnet20') throw new Error(`--model must be resnet20 or small, got ${model}`);
 const momentum = params.map((p) => torch.zerosLike(p));
@@ -88,7 +117,7 @@ function trainStep(x, y) {
     torch.noGrad(() => {
       params.forEach((p, i) => {
         momentum[i].mul_(0.9).add_(p.grad);
-        p.add_(momentum[i], model === "small" ? -0.002 : -0.05);
+        p.add_(momentum[i], model === 'small' ? -0.002 : -0.05);
         p.grad = null;
       });
     });
@@ -108,7 +137,10 @@ function measure(options, count, train = true) {
   while (done < count) {
     const t0 = now();
     let r = it.next();
-    if (r.done) { it = loader[Symbol.iterator](); r = it.next(); }
+    if (r.done) {
+      it = loader[Symbol.iterator]();
+      r = it.next();
+    }
     const dt = now() - t0;
     wait += dt;
     if (done === 0) firstWait = dt;
@@ -130,23 +162,46 @@ const modes = [
   { name: `prefetch ${prefetch}, ${workers} worker${workers > 1 ? 's' : ''}`, options: { prefetch, numWorkers: workers } },
 ];
 const results = {};
-console.log(`${model === 'small' ? 'one-conv CNN' : 'ResNet-20-style CNN'}, ${n} synthetic 28x28x1 uint8 images, batch ${batch}, crop(pad 4)+flip+normalize, ${steps} steps, libtorch threads ${torch.getNumThreads()}`);
+console.log(
+  `${model === 'small' ? 'one-conv CNN' : 'ResNet-20-style CNN'}, ${n} synthetic 28x28x1 uint8 images, batch ${batch}, crop(pad 4)+flip+normalize, ${steps} steps, libtorch threads ${torch.getNumThreads()}`,
+);
 for (const m of modes) {
   const dataOnly = measure(m.options, Math.min(steps * 2, 100), false);
   const r = measure(m.options, steps);
   const waitFrac = r.wait / r.wall;
   const steadyFrac = (r.wait - r.firstWait) / (r.wall - r.firstWait);
   results[m.options.prefetch === 0 ? 'inThread' : 'workers'] = {
-    waitFraction: +waitFrac.toFixed(4), waitFractionAfterFirstBatch: +steadyFrac.toFixed(4),
-    waitMsPerBatch: +(1000 * r.wait / r.count).toFixed(2), firstBatchMs: +(1000 * r.firstWait).toFixed(1),
-    stepMs: +(1000 * r.wall / r.count).toFixed(1), imagesPerSecond: +(r.count * batch / r.wall).toFixed(1),
-    dataOnlyMsPerBatch: +(1000 * dataOnly.wall / dataOnly.count).toFixed(2), leakedTensors: r.leaked + dataOnly.leaked,
+    waitFraction: +waitFrac.toFixed(4),
+    waitFractionAfterFirstBatch: +steadyFrac.toFixed(4),
+    waitMsPerBatch: +((1000 * r.wait) / r.count).toFixed(2),
+    firstBatchMs: +(1000 * r.firstWait).toFixed(1),
+    stepMs: +((1000 * r.wall) / r.count).toFixed(1),
+    imagesPerSecond: +((r.count * batch) / r.wall).toFixed(1),
+    dataOnlyMsPerBatch: +((1000 * dataOnly.wall) / dataOnly.count).toFixed(2),
+    leakedTensors: r.leaked + dataOnly.leaked,
   };
   const o = results[m.options.prefetch === 0 ? 'inThread' : 'workers'];
-  console.log(`${m.name.padEnd(36)} waiting ${(100 * waitFrac).toFixed(2)}% of wall time (${(100 * steadyFrac).toFixed(2)}% after the first batch), `
-    + `${o.waitMsPerBatch} ms/batch waited, first batch ${o.firstBatchMs} ms, step ${o.stepMs} ms, ${o.imagesPerSecond} img/s; `
-    + `loader alone ${o.dataOnlyMsPerBatch} ms/batch; leaked tensors ${o.leakedTensors}`);
+  console.log(
+    `${m.name.padEnd(36)} waiting ${(100 * waitFrac).toFixed(2)}% of wall time (${(100 * steadyFrac).toFixed(2)}% after the first batch), ` +
+      `${o.waitMsPerBatch} ms/batch waited, first batch ${o.firstBatchMs} ms, step ${o.stepMs} ms, ${o.imagesPerSecond} img/s; ` +
+      `loader alone ${o.dataOnlyMsPerBatch} ms/batch; leaked tensors ${o.leakedTensors}`,
+  );
 }
 const goal = results.workers.waitFraction < 0.05;
-console.log(`goal (< 5% waiting with prefetch): ${goal ? 'met' : 'NOT met'}; in-thread/worker waiting ratio ${(results.inThread.waitFraction / Math.max(results.workers.waitFraction, 1e-9)).toFixed(1)}x; loss ${lastLoss.toFixed(3)}`);
-console.log(JSON.stringify({ bench: 'dataloader', model, steps, batch, n, threads: torch.getNumThreads(), prefetch, workers, ...results, goalMet: goal }));
+console.log(
+  `goal (< 5% waiting with prefetch): ${goal ? 'met' : 'NOT met'}; in-thread/worker waiting ratio ${(results.inThread.waitFraction / Math.max(results.workers.waitFraction, 1e-9)).toFixed(1)}x; loss ${lastLoss.toFixed(3)}`,
+);
+console.log(
+  JSON.stringify({
+    bench: 'dataloader',
+    model,
+    steps,
+    batch,
+    n,
+    threads: torch.getNumThreads(),
+    prefetch,
+    workers,
+    ...results,
+    goalMet: goal,
+  }),
+);

@@ -11,7 +11,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 export { parseArgs, median } from './common.mjs';
 /** CPU seconds of this process, all threads (libtorch's included). */
-const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 /** As torch.nn.utils.clip_grad_norm_ (foreach norms, clamped coefficient, no host sync). */
 export function clipGradNorm(params, maxNorm) {
@@ -26,12 +29,14 @@ export function clipGradNorm(params, maxNorm) {
 
 /** p -= lr * grad for each parameter, without recording gradients. */
 export function sgdStep(params, lr) {
-  torch.noGrad(() => torch.tidy(() => {
-    for (const p of params) {
-      const g = p.grad;
-      if (g) p.add_(g, -lr);
-    }
-  }));
+  torch.noGrad(() =>
+    torch.tidy(() => {
+      for (const p of params) {
+        const g = p.grad;
+        if (g) p.add_(g, -lr);
+      }
+    }),
+  );
 }
 
 function startPython(script, args) {
@@ -48,8 +53,14 @@ function startPython(script, args) {
   const next = () => new Promise((resolve, reject) => waiting.push({ resolve, reject }));
   return {
     ready: next(),
-    async run(n) { const p = next(); child.stdin.write(`run ${n}\n`); return p; },
-    quit() { child.stdin.end('quit\n'); },
+    async run(n) {
+      const p = next();
+      child.stdin.write(`run ${n}\n`);
+      return p;
+    },
+    quit() {
+      child.stdin.end('quit\n');
+    },
   };
 }
 
@@ -65,23 +76,32 @@ export async function compare({ name, describe, unit, perStep, python, ours, thr
   for (let i = 0; i < warmup; ++i) ours();
   const info = await py.ready;
   const live0 = liveTensors();
-  const oursTimes = [], pyTimes = [], roundRatios = [], oursCpu = [], pyCpu = [];
+  const oursTimes = [],
+    pyTimes = [],
+    roundRatios = [],
+    oursCpu = [],
+    pyCpu = [];
   let lastLoss = NaN;
   for (let r = 0; r < rounds; ++r) {
     const mine = [];
     const runOurs = () => {
       for (let i = 0; i < steps; ++i) {
-        const t0 = now(), c0 = cpuNow();
+        const t0 = now(),
+          c0 = cpuNow();
         lastLoss = ours();
         mine.push(now() - t0);
         oursCpu.push(cpuNow() - c0);
       }
     };
-    let theirs;
     let reply;
-    if (r % 2 === 0) { runOurs(); reply = await py.run(steps); }
-    else { reply = await py.run(steps); runOurs(); }
-    theirs = reply.times;
+    if (r % 2 === 0) {
+      runOurs();
+      reply = await py.run(steps);
+    } else {
+      reply = await py.run(steps);
+      runOurs();
+    }
+    const theirs = reply.times;
     pyCpu.push(...reply.cpu);
     oursTimes.push(...mine);
     pyTimes.push(...theirs);
@@ -89,15 +109,26 @@ export async function compare({ name, describe, unit, perStep, python, ours, thr
   }
   py.quit();
   const live1 = liveTensors();
-  const mo = median(oursTimes), mp = median(pyTimes);
+  const mo = median(oursTimes),
+    mp = median(pyTimes);
   const result = {
-    bench: name, threads, torch: info.torch, steps: oursTimes.length,
-    ours_ms: +(mo * 1e3).toFixed(2), pytorch_ms: +(mp * 1e3).toFixed(2),
-    ours_throughput: +(perStep / mo).toFixed(1), pytorch_throughput: +(perStep / mp).toFixed(1), unit,
-    ratio: +(mp / mo).toFixed(3), round_ratios: roundRatios.map((x) => +x.toFixed(3)),
+    bench: name,
+    threads,
+    torch: info.torch,
+    steps: oursTimes.length,
+    ours_ms: +(mo * 1e3).toFixed(2),
+    pytorch_ms: +(mp * 1e3).toFixed(2),
+    ours_throughput: +(perStep / mo).toFixed(1),
+    pytorch_throughput: +(perStep / mp).toFixed(1),
+    unit,
+    ratio: +(mp / mo).toFixed(3),
+    round_ratios: roundRatios.map((x) => +x.toFixed(3)),
     round_ratio_median: +median(roundRatios).toFixed(3),
-    ours_cpu_ms: +(median(oursCpu) * 1e3).toFixed(2), pytorch_cpu_ms: +(median(pyCpu) * 1e3).toFixed(2),
-    cpu_ratio: +(median(pyCpu) / median(oursCpu)).toFixed(3), live_tensor_growth: live1 - live0, loss: lastLoss,
+    ours_cpu_ms: +(median(oursCpu) * 1e3).toFixed(2),
+    pytorch_cpu_ms: +(median(pyCpu) * 1e3).toFixed(2),
+    cpu_ratio: +(median(pyCpu) / median(oursCpu)).toFixed(3),
+    live_tensor_growth: live1 - live0,
+    loss: lastLoss,
   };
   if (args.json) console.log(JSON.stringify(result));
   else {
@@ -106,7 +137,9 @@ export async function compare({ name, describe, unit, perStep, python, ours, thr
     console.log(`  ours    ${result.ours_ms.toFixed(1)} ms/step  ${result.ours_throughput} ${unit}`);
     console.log(`  PyTorch ${result.pytorch_ms.toFixed(1)} ms/step  ${result.pytorch_throughput} ${unit}`);
     console.log(`  ratio ours/PyTorch throughput: ${result.ratio.toFixed(3)}x${result.ratio >= 0.95 ? '' : '  (goal 0.95x)'}`);
-    console.log(`  CPU time per step (all threads): ours ${result.ours_cpu_ms.toFixed(1)} ms, PyTorch ${result.pytorch_cpu_ms.toFixed(1)} ms, ratio ${result.cpu_ratio.toFixed(3)}x`);
+    console.log(
+      `  CPU time per step (all threads): ours ${result.ours_cpu_ms.toFixed(1)} ms, PyTorch ${result.pytorch_cpu_ms.toFixed(1)} ms, ratio ${result.cpu_ratio.toFixed(3)}x`,
+    );
     console.log(`  per-round ratios: ${result.round_ratios.join(', ')} (median ${result.round_ratio_median})`);
     if (result.live_tensor_growth !== 0) console.log(`  WARNING: live tensors grew by ${result.live_tensor_growth}`);
   }

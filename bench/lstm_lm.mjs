@@ -11,8 +11,11 @@ import { compare, parseArgs, clipGradNorm, sgdStep } from './lstm_lm.harness.mjs
 
 const args = parseArgs(process.argv.slice(2));
 const threads = Number(args.threads ?? 2);
-const V = Number(args.vocab ?? 10000), Hd = Number(args.hidden ?? 650), layers = Number(args.layers ?? 2);
-const bptt = Number(args.bptt ?? 35), batch = Number(args.batch ?? 20);
+const V = Number(args.vocab ?? 10000),
+  Hd = Number(args.hidden ?? 650),
+  layers = Number(args.layers ?? 2);
+const bptt = Number(args.bptt ?? 35),
+  batch = Number(args.batch ?? 20);
 torch.setNumThreads(threads);
 torch.manualSeed(0);
 const { nn } = torch;
@@ -60,9 +63,28 @@ await compare({
   describe: `LSTM LM step: vocab ${V}, ${layers}x${Hd} LSTM, batch ${batch} x ${bptt} tokens, CE + backward + clip 0.25 + SGD`,
   unit: 'tokens/s',
   perStep: bptt * batch,
-  python: ['lstm_lm.py', '--threads', String(threads), '--vocab', String(V), '--hidden', String(Hd), '--layers', String(layers),
-    '--bptt', String(bptt), '--batch', String(batch)],
-  ours: () => { const l = step(); const v = l.item(); l.dispose(); return v; },
-  threads, args,
+  python: [
+    'lstm_lm.py',
+    '--threads',
+    String(threads),
+    '--vocab',
+    String(V),
+    '--hidden',
+    String(Hd),
+    '--layers',
+    String(layers),
+    '--bptt',
+    String(bptt),
+    '--batch',
+    String(batch),
+  ],
+  ours: () => {
+    const l = step();
+    const v = l.item();
+    l.dispose();
+    return v;
+  },
+  threads,
+  args,
   liveTensors: () => torch.memoryStats().liveTensors,
 });

@@ -23,8 +23,12 @@ function convW(cout, cin, k) {
   return w;
 }
 function bn(c) {
-  const p = { weight: torch.ones([c]).requiresGrad_(true), bias: torch.zeros([c]).requiresGrad_(true),
-    mean: torch.zeros([c]), var: torch.ones([c]) };
+  const p = {
+    weight: torch.ones([c]).requiresGrad_(true),
+    bias: torch.zeros([c]).requiresGrad_(true),
+    mean: torch.zeros([c]),
+    var: torch.ones([c]),
+  };
   params.push(p.weight, p.bias);
   buffers.push(p.mean, p.var);
   return p;
@@ -34,7 +38,11 @@ const bnF = (x, p) => F.batchNorm(x, p.mean, p.var, { weight: p.weight, bias: p.
 const stem = { conv: convW(16, 3, 3), bn: bn(16) };
 const blocks = [];
 let cin = 16;
-for (const [width, stride0] of [[16, 1], [32, 2], [64, 2]]) {
+for (const [width, stride0] of [
+  [16, 1],
+  [32, 2],
+  [64, 2],
+]) {
   for (let i = 0; i < 3; ++i) {
     const stride = i === 0 ? stride0 : 1;
     const b = { stride, conv1: convW(width, cin, 3), bn1: bn(width), conv2: convW(width, width, 3), bn2: bn(width) };
@@ -43,7 +51,10 @@ for (const [width, stride0] of [[16, 1], [32, 2], [64, 2]]) {
     cin = width;
   }
 }
-const fcW = torch.randn([10, 64]).mul_(Math.sqrt(1 / 64)).requiresGrad_(true);
+const fcW = torch
+  .randn([10, 64])
+  .mul_(Math.sqrt(1 / 64))
+  .requiresGrad_(true);
 const fcB = torch.zeros([10]).requiresGrad_(true);
 params.push(fcW, fcB);
 const momentum = params.map((p) => torch.zerosLike(p));
@@ -86,5 +97,12 @@ const t0 = now();
 let loss = 0;
 for (let i = 0; i < steps; ++i) loss = step();
 const dt = now() - t0;
-console.log(JSON.stringify({ imagesPerSecond: (steps * batch) / dt, stepMs: (dt / steps) * 1e3, threads, loss,
-  liveTensors: torch.memoryStats().liveTensors }));
+console.log(
+  JSON.stringify({
+    imagesPerSecond: (steps * batch) / dt,
+    stepMs: (dt / steps) * 1e3,
+    threads,
+    loss,
+    liveTensors: torch.memoryStats().liveTensors,
+  }),
+);

@@ -9,8 +9,12 @@ import { compare, parseArgs, sgdStep } from './lstm_lm.harness.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const threads = Number(args.threads ?? 2);
-const L = Number(args.layers ?? 4), d = Number(args.d ?? 200), heads = Number(args.heads ?? 8), ff = Number(args.ff ?? 1000);
-const seq = Number(args.seq ?? 70), batch = Number(args.batch ?? 60);
+const L = Number(args.layers ?? 4),
+  d = Number(args.d ?? 200),
+  heads = Number(args.heads ?? 8),
+  ff = Number(args.ff ?? 1000);
+const seq = Number(args.seq ?? 70),
+  batch = Number(args.batch ?? 60);
 torch.setNumThreads(threads);
 torch.manualSeed(0);
 const { nn } = torch;
@@ -38,9 +42,30 @@ await compare({
   describe: `Transformer encoder step: ${L} layers, d ${d}, ${heads} heads, ff ${ff}, seq ${seq}, batch ${batch}, causal, MSE + backward + SGD`,
   unit: 'tokens/s',
   perStep: seq * batch,
-  python: ['transformer.py', '--threads', String(threads), '--layers', String(L), '--d', String(d), '--heads', String(heads),
-    '--ff', String(ff), '--seq', String(seq), '--batch', String(batch)],
-  ours: () => { const l = step(); const v = l.item(); l.dispose(); return v; },
-  threads, args,
+  python: [
+    'transformer.py',
+    '--threads',
+    String(threads),
+    '--layers',
+    String(L),
+    '--d',
+    String(d),
+    '--heads',
+    String(heads),
+    '--ff',
+    String(ff),
+    '--seq',
+    String(seq),
+    '--batch',
+    String(batch),
+  ],
+  ours: () => {
+    const l = step();
+    const v = l.item();
+    l.dispose();
+    return v;
+  },
+  threads,
+  args,
   liveTensors: () => torch.memoryStats().liveTensors,
 });

@@ -22,11 +22,18 @@ import { lot, tempDir } from './cli-helpers.js';
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(argv, { out: (t) => { out += `${t}\n`; }, err: (t) => { err += `${t}\n`; } });
+  const code = await main(argv, {
+    out: (t) => {
+      out += `${t}\n`;
+    },
+    err: (t) => {
+      err += `${t}\n`;
+    },
+  });
   return { code, out, err };
 }
 
-test('defaults are the reference recipe of LOT.md', () => {
+test('defaults are the reference recipe of docs/METHOD.md#vision-recipe', () => {
   const p = parseArgs([], TRAIN_VISION);
   const o = trainOptionsFrom(p);
   assert.equal(o.dataset, 'fashion-mnist');
@@ -51,7 +58,23 @@ test('defaults are the reference recipe of LOT.md', () => {
 });
 
 test('flags in both forms, lists, ranges, negated booleans and --baseline', () => {
-  const p = parseArgs(['--alpha=0.25', '--n', '3', '--seeds', '0-2,7', '--no-augment', '--student', 'preresnet56', '--baseline', 'equal-compute', '--methods', 'lot,teacher-only'], TRAIN_VISION);
+  const p = parseArgs(
+    [
+      '--alpha=0.25',
+      '--n',
+      '3',
+      '--seeds',
+      '0-2,7',
+      '--no-augment',
+      '--student',
+      'preresnet56',
+      '--baseline',
+      'equal-compute',
+      '--methods',
+      'lot,teacher-only',
+    ],
+    TRAIN_VISION,
+  );
   const o = trainOptionsFrom(p);
   assert.equal(o.alpha, 0.25);
   assert.equal(o.n, 3);
@@ -71,7 +94,16 @@ test('flags in both forms, lists, ranges, negated booleans and --baseline', () =
 });
 
 test('help and version print and exit 0', async () => {
-  for (const argv of [['--help'], [], ['train', 'vision', '--help'], ['resume', '-h'], ['imitability', '--help'], ['report', '--help'], ['demo', '--help'], ['help', 'report']]) {
+  for (const argv of [
+    ['--help'],
+    [],
+    ['train', 'vision', '--help'],
+    ['resume', '-h'],
+    ['imitability', '--help'],
+    ['report', '--help'],
+    ['demo', '--help'],
+    ['help', 'report'],
+  ]) {
     const r = await run(argv);
     assert.equal(r.code, 0, argv.join(' '));
     assert.match(r.out, /Usage: lot/);
@@ -119,18 +151,45 @@ test('mistakes give one line saying what to do and exit code 2', async () => {
 
 test('missing data is one line with exit code 2', async () => {
   const empty = tempDir('nodata');
-  const r = await run(['train', 'vision', '--data-dir', empty, '--no-download', '--teacher', 'smallcnn', '--runs-dir', join(empty, 'runs')]);
+  const r = await run([
+    'train',
+    'vision',
+    '--data-dir',
+    empty,
+    '--no-download',
+    '--teacher',
+    'smallcnn',
+    '--runs-dir',
+    join(empty, 'runs'),
+  ]);
   assert.equal(r.code, 2, r.err);
   const lines = r.err.trim().split('\n');
   assert.equal(lines.length, 1, r.err);
   assert.match(lines[0]!, /^lot: cannot load fashion-mnist: .*(--data-dir|download)/);
 });
 
-test('--dry-run prints the resolved configs; equal compute scales by the students\' relative cost', () => {
-  const r = lot(['train', 'vision', '--teacher', 'smallcnn', '--student', 'preresnet20', '--epochs', '3', '--seeds', '0,1', '--methods', 'lot,equal-compute', '--dry-run']);
+test("--dry-run prints the resolved configs; equal compute scales by the students' relative cost", () => {
+  const r = lot([
+    'train',
+    'vision',
+    '--teacher',
+    'smallcnn',
+    '--student',
+    'preresnet20',
+    '--epochs',
+    '3',
+    '--seeds',
+    '0,1',
+    '--methods',
+    'lot,equal-compute',
+    '--dry-run',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const configs = JSON.parse(r.stdout);
-  assert.deepEqual(configs.map((c: { method: string; seed: number }) => `${c.method}/${c.seed}`), ['lot/0', 'equal-compute/0', 'lot/1', 'equal-compute/1']);
+  assert.deepEqual(
+    configs.map((c: { method: string; seed: number }) => `${c.method}/${c.seed}`),
+    ['lot/0', 'equal-compute/0', 'lot/1', 'equal-compute/1'],
+  );
   const ec = configs[1];
   assert.ok(ec.costRatio > 10 / 3, `a bigger student costs more: ratio ${ec.costRatio}`);
   assert.equal(ec.epochs, Math.round(3 * ec.costRatio));

@@ -66,12 +66,31 @@ export function lot(args: string[], o: { cwd?: string; timeoutMs?: number } = {}
 
 /** Starts `lot ARGS` in the background. */
 export function lotSpawn(args: string[], o: { cwd?: string } = {}): ChildProcess {
-  return spawn(process.execPath, [LOT_BIN, ...args], { cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOT_DEBUG: '' } });
+  return spawn(process.execPath, [LOT_BIN, ...args], {
+    cwd: o.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOT_DEBUG: '' },
+  });
 }
 
 /** Arguments for a tiny, fast training run on the synthetic data. */
 export const tinyTrainArgs = (dataDir: string, runsDir: string): string[] => [
-  'train', 'vision', '--data-dir', dataDir, '--no-download', '--runs-dir', runsDir,
-  '--teacher', 'smallcnn', '--batch-size', '64', '--eval-batch-size', '128', '--lr', '0.05',
-  '--threads', '1', '--quiet',
+  'train',
+  'vision',
+  '--data-dir',
+  dataDir,
+  '--no-download',
+  '--runs-dir',
+  runsDir,
+  '--teacher',
+  'smallcnn',
+  '--batch-size',
+  '64',
+  '--eval-batch-size',
+  '128',
+  '--lr',
+  '0.05',
+  '--threads',
+  '1',
+  '--quiet',
 ];

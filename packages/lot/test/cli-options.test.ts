@@ -27,7 +27,23 @@ function usageError(argv: string[], spec: CommandSpec = TRAIN_VISION): string {
 }
 
 test('flags in both forms, lists, ranges, negated booleans', () => {
-  const v = parseArgs(['--alpha=0.25', '--n', '3', '--seeds', '0-2,7', '--no-augment', '--student', 'preresnet56', '--baseline', 'equal-compute', '--methods', 'lot,teacher-only'], TRAIN_VISION).values;
+  const v = parseArgs(
+    [
+      '--alpha=0.25',
+      '--n',
+      '3',
+      '--seeds',
+      '0-2,7',
+      '--no-augment',
+      '--student',
+      'preresnet56',
+      '--baseline',
+      'equal-compute',
+      '--methods',
+      'lot,teacher-only',
+    ],
+    TRAIN_VISION,
+  ).values;
   assert.equal(v.number('alpha'), 0.25);
   assert.equal(v.number('n'), 3);
   assert.deepEqual(v.intList('seeds'), [0, 1, 2, 7]);
@@ -80,7 +96,10 @@ test('--config FILE supplies options and flags win', () => {
 test('--config: camelCase keys, JSON types, and clear errors for a bad file', () => {
   const dir = tempDir('config2');
   const file = join(dir, 'c.json');
-  writeFileSync(file, JSON.stringify({ batchSize: 16, augment: false, methods: ['lot', 'equal-compute'], seeds: '0-2', dataset: 'cifar10' }));
+  writeFileSync(
+    file,
+    JSON.stringify({ batchSize: 16, augment: false, methods: ['lot', 'equal-compute'], seeds: '0-2', dataset: 'cifar10' }),
+  );
   const v = parseArgs(['--config', file], TRAIN_VISION).values;
   assert.equal(v.number('batch-size'), 16);
   assert.equal(v.boolean('augment'), false);
@@ -88,12 +107,18 @@ test('--config: camelCase keys, JSON types, and clear errors for a bad file', ()
   assert.deepEqual(v.intList('seeds'), [0, 1, 2]);
   assert.equal(v.choice('dataset', ['fashion-mnist', 'cifar10', 'cifar100'] as const), 'cifar10');
   writeFileSync(file, JSON.stringify({ epochs: 'many' }));
-  assert.match(usageError(['--config', file]), new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: --epochs needs an integer, got 'many'`));
+  assert.match(
+    usageError(['--config', file]),
+    new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: --epochs needs an integer, got 'many'`),
+  );
   writeFileSync(file, '{"alpha": 0.5,');
   assert.match(usageError(['--config', file]), /the config file .* is not valid JSON .*fix it or drop --config/);
   writeFileSync(file, '[1, 2]');
   assert.match(usageError(['--config', file]), /must hold a JSON object of options/);
-  assert.match(usageError(['--config', join(dir, 'missing.json')]), /cannot read the config file .*ENOENT.*check the path given to --config/);
+  assert.match(
+    usageError(['--config', join(dir, 'missing.json')]),
+    /cannot read the config file .*ENOENT.*check the path given to --config/,
+  );
   assert.match(usageError(['--config']), /--config needs a value \(FILE\)/);
   assert.match(usageError(['--config', file], DEMO), /unknown option --config for `lot demo`/);
 });
@@ -105,7 +130,10 @@ test('mistakes are one-line UsageErrors saying what to do', () => {
     [['--tau', '0'], /--tau must be > 0, got 0/],
     [['--n', '1.5'], /--n needs an integer, got '1\.5'/],
     [['--alpha', 'lots'], /--alpha needs a number, got 'lots'/],
-    [['--dataset', 'fashion_mnist'], /--dataset must be one of fashion-mnist, cifar10, cifar100; got 'fashion_mnist' \(did you mean fashion-mnist\?\)/],
+    [
+      ['--dataset', 'fashion_mnist'],
+      /--dataset must be one of fashion-mnist, cifar10, cifar100; got 'fashion_mnist' \(did you mean fashion-mnist\?\)/,
+    ],
     [['--methods', 'lot,distill'], /--methods must be one of lot, teacher-only, equal-compute; got 'distill'/],
     [['--seeds', '1,1'], /--seeds lists a value twice: 1,1/],
     [['--seeds', '3-1'], /--seeds: the range '3-1' runs backwards/],
@@ -131,7 +159,11 @@ test('mistakes are one-line UsageErrors saying what to do', () => {
 });
 
 test('a required option without a value is a UsageError', () => {
-  const spec: CommandSpec = { usage: 'lot x [options]', summary: 'x', options: [{ name: 'name', type: 'string', required: true, placeholder: 'NAME', help: 'a name' }] };
+  const spec: CommandSpec = {
+    usage: 'lot x [options]',
+    summary: 'x',
+    options: [{ name: 'name', type: 'string', required: true, placeholder: 'NAME', help: 'a name' }],
+  };
   assert.match(usageError([], spec), /^`lot x` needs --name NAME; see `lot x --help`$/);
   assert.equal(parseArgs(['--name', 'a'], spec).values.string('name'), 'a');
   assert.match(formatHelp(spec), /--name NAME +a name \[required\]/);
@@ -226,7 +258,14 @@ const SPECS: OptionSpec[] = [
 ];
 
 test('OptionValues: typed reads of given values and defaults', () => {
-  const v = new OptionValues(SPECS, new Map<string, OptionValue>([['rate', 2], ['tags', ['x', 'y']], ['on', false]]));
+  const v = new OptionValues(
+    SPECS,
+    new Map<string, OptionValue>([
+      ['rate', 2],
+      ['tags', ['x', 'y']],
+      ['on', false],
+    ]),
+  );
   assert.equal(v.string('name'), 'a');
   assert.equal(v.choice('name', ['a', 'b'] as const), 'a');
   assert.equal(v.optionalString('dir'), undefined);
@@ -252,7 +291,10 @@ test('OptionValues: a wrong read is a programming error (plain Error naming the 
   const v = new OptionValues(SPECS);
   const programming = (f: () => unknown, pattern: RegExp) =>
     assert.throws(f, (e: unknown) => e instanceof Error && !(e instanceof UsageError) && pattern.test(e.message));
-  programming(() => v.number('name'), /--name is of type string: read it with string\(\), optionalString\(\) or choice\(\), not number\(\)/);
+  programming(
+    () => v.number('name'),
+    /--name is of type string: read it with string\(\), optionalString\(\) or choice\(\), not number\(\)/,
+  );
   programming(() => v.string('rate'), /--rate is of type number/);
   programming(() => v.boolean('seeds'), /--seeds is of type intList/);
   programming(() => v.intList('tags'), /--tags is of type stringList/);

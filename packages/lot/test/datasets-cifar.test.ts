@@ -84,7 +84,11 @@ describe('CIFAR binary version', () => {
 
   test('subset across batch files reads only what it needs', async () => {
     const dir = join(root, 'c10bin');
-    const d = await loadVisionDataset('cifar10', { dataDir: join(dir, 'cifar-10-batches-bin'), download: false, subset: { train: 3, test: 2 } });
+    const d = await loadVisionDataset('cifar10', {
+      dataDir: join(dir, 'cifar-10-batches-bin'),
+      download: false,
+      subset: { train: 3, test: 2 },
+    });
     assert.equal(d.train.count, 3);
     assert.equal(d.train.images.length, 3 * P);
     expectImage(d.train.images, 2, (j) => bpix(2, 0, j), 'train 2');
@@ -127,13 +131,19 @@ describe('CIFAR binary version', () => {
     const bytes = readFileSync(p);
     bytes[3073] = 200;
     writeFileSync(p, bytes);
-    await assert.rejects(loadVisionDataset('cifar10', { dataDir: dir, download: false }), (e: Error) => e.message.includes(p) && /record 1 has label 200/.test(e.message));
+    await assert.rejects(
+      loadVisionDataset('cifar10', { dataDir: dir, download: false }),
+      (e: Error) => e.message.includes(p) && /record 1 has label 200/.test(e.message),
+    );
   });
 
   test('missing data with download off says what to do', async () => {
     const dir = join(root, 'nothing');
     mkdirSync(dir);
-    await assert.rejects(loadVisionDataset('cifar100', { dataDir: dir, download: false }), /cifar100 not found \(looked in .*nothing.*\): pass --data-dir DIR holding cifar-100-binary\/ or cifar-100-python\//);
+    await assert.rejects(
+      loadVisionDataset('cifar100', { dataDir: dir, download: false }),
+      /cifar100 not found \(looked in .*nothing.*\): pass --data-dir DIR holding cifar-100-binary\/ or cifar-100-python\//,
+    );
   });
 });
 
@@ -212,9 +222,12 @@ describe('CIFAR python version (pickle)', () => {
       return true;
     });
     writeFileSync(p, Buffer.from('this is not a pickle'));
-    await assert.rejects(loadVisionDataset('cifar10', { dataDir: dirname(dir), download: false }), (e: Error) => e.message.includes(p) && /not a readable pickle/.test(e.message));
+    await assert.rejects(
+      loadVisionDataset('cifar10', { dataDir: dirname(dir), download: false }),
+      (e: Error) => e.message.includes(p) && /not a readable pickle/.test(e.message),
+    );
     // A pickle that would run code is refused, never executed.
-    const evil = Buffer.from("\x80\x02cos\nsystem\nq\x00X\x04\x00\x00\x00trueq\x01\x85q\x02Rq\x03.", 'latin1');
+    const evil = Buffer.from('\x80\x02cos\nsystem\nq\x00X\x04\x00\x00\x00trueq\x01\x85q\x02Rq\x03.', 'latin1');
     assert.throws(() => parsePickle(evil, 'evil.pkl'), /evil\.pkl: not a readable pickle \(the pickle calls os\.system/);
   });
 
@@ -230,7 +243,10 @@ describe('CIFAR python version (pickle)', () => {
   test('a dict without data or labels is reported', () => {
     const noData = Buffer.from('\x80\x02}q\x00U\x06labelsq\x01]q\x02s.', 'latin1');
     assert.throws(() => parseCifarPickle(noData, 'b.pkl', CIFAR10), /b\.pkl: no 'data' numpy array in the pickled dict \(keys: labels\)/);
-    assert.throws(() => parseCifarPickle(Buffer.from('\x80\x02]q\x00.', 'latin1'), 'c.pkl', CIFAR100), /c\.pkl: expected a pickled dict, found a list/);
+    assert.throws(
+      () => parseCifarPickle(Buffer.from('\x80\x02]q\x00.', 'latin1'), 'c.pkl', CIFAR100),
+      /c\.pkl: expected a pickled dict, found a list/,
+    );
   });
 });
 
@@ -313,7 +329,9 @@ describe('tar.gz archives', () => {
     }
   });
 
-  test('reads archives made by the system tar (GNU long names, folders)', { skip: spawnSync('tar', ['--version']).status !== 0 && 'no tar command (the test above covers long names without it)' }, async () => {
+  test('reads archives made by the system tar (GNU long names, folders)', {
+    skip: spawnSync('tar', ['--version']).status !== 0 && 'no tar command (the test above covers long names without it)',
+  }, async () => {
     const src = join(root, 'systar');
     const long = `${'a-very-long-folder-name-'.repeat(5)}x`;
     mkdirSync(join(src, long), { recursive: true });
@@ -345,23 +363,32 @@ describe('tar.gz archives', () => {
     await assert.rejects(extractTar(cut, join(root, 'cut')), (e: Error) => e.message.includes(cut) && /truncated/.test(e.message));
     const cutTar = join(root, 'cut.tar');
     writeFileSync(cutTar, tar.subarray(0, 2048));
-    await assert.rejects(extractTar(cutTar, join(root, 'cut2')), (e: Error) => e.message.includes(cutTar) && /truncated archive: a\.bin is cut short/.test(e.message));
+    await assert.rejects(
+      extractTar(cutTar, join(root, 'cut2')),
+      (e: Error) => e.message.includes(cutTar) && /truncated archive: a\.bin is cut short/.test(e.message),
+    );
     assert.equal(existsSync(join(root, 'cut2', 'a.bin')), false, 'nothing half-written is left');
     const bad = Buffer.from(tar);
     bad[10] ^= 0xff;
     const badPath = join(root, 'bad.tar');
     writeFileSync(badPath, bad);
-    await assert.rejects(extractTar(badPath, join(root, 'bad')), (e: Error) => e.message.includes(badPath) && /checksum mismatch/.test(e.message));
-    const escape = join(root, 'escape.tar');
-    writeFileSync(escape, makeTar({ '../../evil.txt': Buffer.from('x') }));
-    await assert.rejects(extractTar(escape, join(root, 'esc')), /refusing to extract \.\.\/\.\.\/evil\.txt/);
+    await assert.rejects(
+      extractTar(badPath, join(root, 'bad')),
+      (e: Error) => e.message.includes(badPath) && /checksum mismatch/.test(e.message),
+    );
+    const escaping = join(root, 'escape.tar');
+    writeFileSync(escaping, makeTar({ '../../evil.txt': Buffer.from('x') }));
+    await assert.rejects(extractTar(escaping, join(root, 'esc')), /refusing to extract \.\.\/\.\.\/evil\.txt/);
     const absolute = join(root, 'absolute.tar');
     writeFileSync(absolute, makeTar({ 'fine.txt': Buffer.from('y'), [join(root, 'abs-evil.txt')]: Buffer.from('x') }));
     await assert.rejects(extractTar(absolute, join(root, 'abs')), /refusing to extract \/.*abs-evil\.txt \(path outside the folder\)/);
     assert.equal(existsSync(join(root, 'abs-evil.txt')), false);
     assert.equal(existsSync(join(root, 'abs', 'fine.txt')), false, 'a refused archive writes nothing');
     const missing = join(root, 'no-such.tar.gz');
-    await assert.rejects(extractTar(missing, join(root, 'none')), (e: Error) => e instanceof DatasetError && e.message.startsWith(`${missing}: cannot read: ENOENT`));
+    await assert.rejects(
+      extractTar(missing, join(root, 'none')),
+      (e: Error) => e instanceof DatasetError && e.message.startsWith(`${missing}: cannot read: ENOENT`),
+    );
   });
 
   test('an archive in --data-dir is verified against the official checksum before use', async () => {
@@ -369,6 +396,9 @@ describe('tar.gz archives', () => {
     mkdirSync(dir);
     const archive = join(dir, CIFAR100.binary.archive);
     writeFileSync(archive, gzipSync(makeTar({ 'cifar-100-binary/train.bin': binaryFile(1, 1, 2, 100) })));
-    await assert.rejects(loadVisionDataset('cifar100', { dataDir: dir, download: false, log: () => {} }), (e: Error) => e.message.includes(archive) && /md5 checksum mismatch \(expected 03b5dce01913d631647c71ecec9e9cb8/.test(e.message));
+    await assert.rejects(
+      loadVisionDataset('cifar100', { dataDir: dir, download: false, log: () => {} }),
+      (e: Error) => e.message.includes(archive) && /md5 checksum mismatch \(expected 03b5dce01913d631647c71ecec9e9cb8/.test(e.message),
+    );
   });
 });

@@ -66,7 +66,10 @@ describe('download', () => {
 
   test('a corrupt or cut download is never left in place', async () => {
     const dest = join(root, 'b', 'x.bin');
-    await assert.rejects(download([`${base}/corrupt.bin`], dest, md5, quiet), (e: Error) => e instanceof DownloadError && /md5 checksum mismatch/.test(e.message));
+    await assert.rejects(
+      download([`${base}/corrupt.bin`], dest, md5, quiet),
+      (e: Error) => e instanceof DownloadError && /md5 checksum mismatch/.test(e.message),
+    );
     await assert.rejects(download([`${base}/cut.bin`], dest, md5, quiet), DownloadError);
     assert.equal(existsSync(dest), false);
     assert.deepEqual(readdirSync(join(root, 'b')), []);
@@ -78,7 +81,10 @@ describe('download', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
     const t = Date.now();
-    await assert.rejects(download([`http://127.0.0.1:${port}/x.bin`], join(root, 'c', 'x.bin'), md5, quiet), (e: Error) => e instanceof DownloadError && /ECONNREFUSED/.test(e.message));
+    await assert.rejects(
+      download([`http://127.0.0.1:${port}/x.bin`], join(root, 'c', 'x.bin'), md5, quiet),
+      (e: Error) => e instanceof DownloadError && /ECONNREFUSED/.test(e.message),
+    );
     assert.ok(Date.now() - t < 5000);
   });
 });

@@ -34,7 +34,8 @@ function fakeApt(name: string, dir: string, install: string): { apt: string; log
   return { apt, log };
 }
 
-const installFiles = 'mkdir -p "$DIR" && for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do echo x > "$DIR/$f.gz"; done; echo "Setting up dataset-fashion-mnist"; exit 0';
+const installFiles =
+  'mkdir -p "$DIR" && for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do echo x > "$DIR/$f.gz"; done; echo "Setting up dataset-fashion-mnist"; exit 0';
 
 describe('ensureFashionMnistPackage', { skip: (!isRoot || process.platform !== 'linux') && 'needs root on Linux' }, () => {
   test('installs the package when the files are missing', async () => {
@@ -56,7 +57,11 @@ describe('ensureFashionMnistPackage', { skip: (!isRoot || process.platform !== '
 
   test('runs apt-get update first when apt does not know the package', async () => {
     const dir = join(root, 'b', 'fashion-mnist');
-    const { apt, log } = fakeApt('b', dir, `if [ -f "$MARK" ]; then ${installFiles}; else echo "E: Unable to locate package dataset-fashion-mnist" >&2; exit 100; fi`);
+    const { apt, log } = fakeApt(
+      'b',
+      dir,
+      `if [ -f "$MARK" ]; then ${installFiles}; else echo "E: Unable to locate package dataset-fashion-mnist" >&2; exit 100; fi`,
+    );
     const r = await ensureFashionMnistPackage({ dir, aptGet: apt, log: () => {} });
     assert.equal(r.installed, true);
     const calls = (await import('node:fs')).readFileSync(log, 'utf8').trim().split('\n');
@@ -70,7 +75,10 @@ describe('ensureFashionMnistPackage', { skip: (!isRoot || process.platform !== '
     const r = await ensureFashionMnistPackage({ dir, aptGet: apt, log: () => {} });
     assert.equal(r.dir, null);
     assert.equal(r.installed, false);
-    assert.match(r.message, /could not install dataset-fashion-mnist: E: Could not get lock \/var\/lib\/dpkg\/lock-frontend; install it with: apt-get install -y dataset-fashion-mnist \(as root\), or pass --data-dir/);
+    assert.match(
+      r.message,
+      /could not install dataset-fashion-mnist: E: Could not get lock \/var\/lib\/dpkg\/lock-frontend; install it with: apt-get install -y dataset-fashion-mnist \(as root\), or pass --data-dir/,
+    );
   });
 
   test('a hanging apt-get is stopped at the timeout', async () => {

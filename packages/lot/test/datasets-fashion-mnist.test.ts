@@ -53,7 +53,11 @@ function writeFashion(dir: string, o: { gzip: boolean; train?: number; test?: nu
   return paths;
 }
 
-function checkSplit(split: { images: Uint8Array; labels: Uint8Array | Int32Array; count: number; channels: number; height: number; width: number }, which: number, n: number) {
+function checkSplit(
+  split: { images: Uint8Array; labels: Uint8Array | Int32Array; count: number; channels: number; height: number; width: number },
+  which: number,
+  n: number,
+) {
   assert.equal(split.count, n);
   assert.equal(split.channels, 1);
   assert.equal(split.height, H);
@@ -95,7 +99,10 @@ describe('Fashion-MNIST IDX reader', () => {
     checkSplit(d.test, 1, 9);
     // A view on the file's bytes: the buffer holds the IDX header too.
     assert.ok(d.train.images.buffer.byteLength > d.train.images.byteLength);
-    await assert.rejects(loadVisionDataset('fashion-mnist', { dataDir: dir, download: false, subset: { train: 0 } }), /subset\.train must be a positive integer/);
+    await assert.rejects(
+      loadVisionDataset('fashion-mnist', { dataDir: dir, download: false, subset: { train: 0 } }),
+      /subset\.train must be a positive integer/,
+    );
   });
 
   test('a truncated gzip file gets an error naming it', async () => {
@@ -129,16 +136,25 @@ describe('Fashion-MNIST IDX reader', () => {
     assert.throws(() => parseIdx(Uint8Array.from([1, 2, 8, 1, 0, 0, 0, 0]), 'x.idx'), /x\.idx: not an IDX file/);
     assert.throws(() => parseIdx(Uint8Array.from([0, 0, 8]), 'y.idx'), /y\.idx: truncated IDX file/);
     assert.throws(() => parseIdx(encodeIdx(new Uint8Array(4), [4]), 'z.idx', 3), /z\.idx: expected a 3-dimensional/);
-    assert.throws(() => parseIdx(Uint8Array.from([0, 0, 0x0d, 1, 0, 0, 0, 0]), 'f.idx'), /f\.idx: IDX element type float32 is not supported/);
+    assert.throws(
+      () => parseIdx(Uint8Array.from([0, 0, 0x0d, 1, 0, 0, 0, 0]), 'f.idx'),
+      /f\.idx: IDX element type float32 is not supported/,
+    );
     const extra = new Uint8Array([...encodeIdx(new Uint8Array(4), [4]), 9]);
     assert.throws(() => parseIdx(extra, 'e.idx'), /e\.idx: corrupt IDX file: 1 unexpected bytes/);
 
     const dir = join(root, 'mismatch');
     const paths = writeFashion(dir, { gzip: false });
     writeFileSync(paths['train-labels-idx1-ubyte']!, encodeIdx(new Uint8Array(11), [11]));
-    await assert.rejects(loadVisionDataset('fashion-mnist', { dataDir: dir, download: false }), (e: Error) => e.message.includes(paths['train-labels-idx1-ubyte']!) && /11 labels for 12 images/.test(e.message));
+    await assert.rejects(
+      loadVisionDataset('fashion-mnist', { dataDir: dir, download: false }),
+      (e: Error) => e.message.includes(paths['train-labels-idx1-ubyte']!) && /11 labels for 12 images/.test(e.message),
+    );
     writeFileSync(paths['train-labels-idx1-ubyte']!, encodeIdx(new Uint8Array(12).fill(10), [12]));
-    await assert.rejects(loadVisionDataset('fashion-mnist', { dataDir: dir, download: false }), /label 10 at index 0 is out of range 0\.\.9/);
+    await assert.rejects(
+      loadVisionDataset('fashion-mnist', { dataDir: dir, download: false }),
+      /label 10 at index 0 is out of range 0\.\.9/,
+    );
   });
 
   test('missing data with download off: says what to do', async () => {
@@ -153,7 +169,9 @@ describe('Fashion-MNIST IDX reader', () => {
     });
   });
 
-  test("Debian's dataset-fashion-mnist package, when installed", { skip: !findFashionMnistFiles(DEBIAN_FASHION_MNIST_DIR) && 'dataset-fashion-mnist is not installed' }, async () => {
+  test("Debian's dataset-fashion-mnist package, when installed", {
+    skip: !findFashionMnistFiles(DEBIAN_FASHION_MNIST_DIR) && 'dataset-fashion-mnist is not installed',
+  }, async () => {
     const d = await loadVisionDataset('fashion-mnist', { download: false, subset: { train: 1000 } });
     assert.equal(d.source, DEBIAN_FASHION_MNIST_DIR);
     assert.equal(d.train.count, 1000);

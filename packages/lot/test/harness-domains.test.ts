@@ -7,7 +7,15 @@ import { test } from 'node:test';
 import * as torch from '@lot/torch';
 import type { Tensor } from '@lot/torch';
 import { buildReport } from '../src/report/index.js';
-import { type AnyDomain, type MetricRecord, resolveRuns, RunFolder, type StopSignal, type TrainRequest, trainRun } from '../src/harness/index.js';
+import {
+  type AnyDomain,
+  type MetricRecord,
+  resolveRuns,
+  RunFolder,
+  type StopSignal,
+  type TrainRequest,
+  trainRun,
+} from '../src/harness/index.js';
 import { cacheDomain, seqDomain, seqHookCalls } from './harness-domains.js';
 import { tempDir } from './cli-helpers.js';
 import { useOneThread } from './lot-helpers.js';
@@ -15,14 +23,33 @@ import { useOneThread } from './lot-helpers.js';
 useOneThread();
 
 const request = (kind: string, over: Partial<TrainRequest> = {}): TrainRequest => ({
-  kind, teacher: kind === 'seq' ? 'seqlstm' : 'mlp', students: [kind === 'seq' ? 'seqlstm' : 'mlp'], alpha: 0.5, n: 2, tau: 1.5, variant: 'kl_ce',
-  detach: true, epochs: 2, seeds: [0], methods: ['lot'], maxSteps: null, device: 'cpu', threads: 1, logEvery: 1, ...over,
+  kind,
+  teacher: kind === 'seq' ? 'seqlstm' : 'mlp',
+  students: [kind === 'seq' ? 'seqlstm' : 'mlp'],
+  alpha: 0.5,
+  n: 2,
+  tau: 1.5,
+  variant: 'kl_ce',
+  detach: true,
+  epochs: 2,
+  seeds: [0],
+  methods: ['lot'],
+  maxSteps: null,
+  device: 'cpu',
+  threads: 1,
+  logEvery: 1,
+  ...over,
 });
 const quiet = { log: () => {} };
 const withoutTime = (records: MetricRecord[]) => records.map((r) => ({ ...r, seconds: 0 }));
 const stopAfter = (steps: number): StopSignal => {
   let reads = 0;
-  return { get stop() { return ++reads > steps; }, set stop(_v) {} } as StopSignal;
+  return {
+    get stop() {
+      return ++reads > steps;
+    },
+    set stop(_v) {},
+  } as StopSignal;
 };
 const asDomain = (d: object) => d as AnyDomain;
 
@@ -95,7 +122,10 @@ test('cache: α = 0 on the first teacher step while the students already train, 
   await trainRun(b, cache, quiet);
   const [ca, cb] = [checkpointOf(a), checkpointOf(b)];
   for (const [k, t] of Object.entries(ca.models!.teacher as Record<string, Tensor>)) {
-    assert.ok(torch.allclose(t, (cb.models!.teacher as Record<string, Tensor>)[k]!, 0, 0), `with α = 0 the teacher's ${k} follows teacher-only`);
+    assert.ok(
+      torch.allclose(t, (cb.models!.teacher as Record<string, Tensor>)[k]!, 0, 0),
+      `with α = 0 the teacher's ${k} follows teacher-only`,
+    );
   }
   const trainer = ca.extra!.trainer as { studentOnlySteps: number };
   assert.equal(trainer.studentOnlySteps, 2, 'N = 2 passes over a cache of one batch');
@@ -108,7 +138,9 @@ test('cache: α = 0 on the first teacher step while the students already train, 
   await trainRun(c, cache, quiet);
   await trainRun(d, cache, quiet);
   const [cc, cd] = [checkpointOf(c), checkpointOf(d)];
-  const differs = Object.entries(cc.models!.teacher as Record<string, Tensor>).some(([k, t]) => !torch.allclose(t, (cd.models!.teacher as Record<string, Tensor>)[k]!, 0, 0));
+  const differs = Object.entries(cc.models!.teacher as Record<string, Tensor>).some(
+    ([k, t]) => !torch.allclose(t, (cd.models!.teacher as Record<string, Tensor>)[k]!, 0, 0),
+  );
   assert.ok(differs, 'α > 0 from the second step on');
   assert.equal((cc.extra!.trainer as { studentOnlySteps: number }).studentOnlySteps, 2 + 2 * 2);
   torch.dispose([cc, cd]);

@@ -178,7 +178,10 @@ const cacheTask = {
 function makeData(seed: number, step: number, rows: number): XY {
   return torch.tidy(() => {
     const rng = new torch.data.Rng(torch.data.seedFor(seed, step));
-    const x = torch.tensor(Float64Array.from({ length: rows * 3 }, () => rng.float() - 0.5), { shape: [rows, 3] });
+    const x = torch.tensor(
+      Float64Array.from({ length: rows * 3 }, () => rng.float() - 0.5),
+      { shape: [rows, 3] },
+    );
     return { x, y: x.sum(1).gt(0).to('int64') };
   });
 }
@@ -210,7 +213,8 @@ export const cacheDomain: Domain<CacheSettings, null> = {
       const students = cfg.students.map((_, i) => learner(cfg.seed + 1 + i));
       const heldOut = torch.keep(makeData(cfg.seed + 99, 0, 64));
       let cache: XY[] = [];
-      const accuracy = (m: torch.nn.Module) => torch.tidy(() => torch.noGrad(() => (m.forward(heldOut.x) as Tensor).argmax(1).eq(heldOut.y).to('float64').mean().item()));
+      const accuracy = (m: torch.nn.Module) =>
+        torch.tidy(() => torch.noGrad(() => (m.forward(heldOut.x) as Tensor).argmax(1).eq(heldOut.y).to('float64').mean().item()));
       return {
         teacher,
         students,

@@ -23,8 +23,27 @@ test('lot imitability: both teachers, equal-compute students, KL curves, summary
   const dataDir = writeSyntheticFashionMnist(tempDir('imdata'), 128, 64);
   const runsDir = tempDir('imruns');
   const r = lot([
-    'imitability', '--data-dir', dataDir, '--no-download', '--runs-dir', runsDir, '--teacher', 'smallcnn',
-    '--teacher-epochs', '2', '--deceptive-epochs', '2', '--student-epochs', '1', '--batch-size', '32', '--eval-every', '2', '--threads', '1', '--quiet',
+    'imitability',
+    '--data-dir',
+    dataDir,
+    '--no-download',
+    '--runs-dir',
+    runsDir,
+    '--teacher',
+    'smallcnn',
+    '--teacher-epochs',
+    '2',
+    '--deceptive-epochs',
+    '2',
+    '--student-epochs',
+    '1',
+    '--batch-size',
+    '32',
+    '--eval-every',
+    '2',
+    '--threads',
+    '1',
+    '--quiet',
   ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /\| sophisticated \|/);
@@ -41,7 +60,10 @@ test('lot imitability: both teachers, equal-compute students, KL curves, summary
     assert.equal(typeof summary.final[kind].testKL, 'number');
     assert.ok(summary.final[kind].trainKL >= 0);
   }
-  const records = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const records = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const imitation = records.filter((x) => x.type === 'imitation');
   const steps = (kind: string) => imitation.filter((x) => x.teacherKind === kind).map((x) => x.step);
   // 128 images / 32 = 4 steps; measured at 0, 2, 4: the same steps (equal compute) for both students.
@@ -55,7 +77,10 @@ test('lot imitability: both teachers, equal-compute students, KL curves, summary
   assert.equal(records.filter((x) => x.type === 'teacher').length, 4);
   assert.ok(existsSync(join(dir, 'checkpoint.pt')));
   const report = join(runsDir, group!, 'report');
-  assert.ok(readdirSync(report).some((f) => f.endsWith('.svg')), 'a plot is written');
+  assert.ok(
+    readdirSync(report).some((f) => f.endsWith('.svg')),
+    'a plot is written',
+  );
 });
 
 test('an imitability run stopped in a teacher phase resumes to the uninterrupted result', async () => {
@@ -64,10 +89,32 @@ test('an imitability run stopped in a teacher phase resumes to the uninterrupted
   const { loadVisionData } = await import('../src/tasks/vision/index.js');
   const dataDir = writeSyntheticFashionMnist(tempDir('imdata2'), 64, 32);
   const cfg = {
-    kind: 'imitability' as const, formatVersion: 1 as const, seed: 0, dataset: 'fashion-mnist' as const, dataDir, download: false,
-    subset: null, testSubset: null, augment: false, teacher: 'smallcnn', student: 'smallcnn', teacherEpochs: 1, studentEpochs: 1,
-    tau: 1.5, evalEvery: 1, lr: 0.05, studentLr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4, schedule: 'cosine' as const,
-    batchSize: 32, evalBatchSize: 64, threads: 1, trainKlImages: 64, createdAt: '',
+    kind: 'imitability' as const,
+    formatVersion: 1 as const,
+    seed: 0,
+    dataset: 'fashion-mnist' as const,
+    dataDir,
+    download: false,
+    subset: null,
+    testSubset: null,
+    augment: false,
+    teacher: 'smallcnn',
+    student: 'smallcnn',
+    teacherEpochs: 1,
+    studentEpochs: 1,
+    tau: 1.5,
+    evalEvery: 1,
+    lr: 0.05,
+    studentLr: 0.05,
+    momentum: 0.9,
+    nesterov: true,
+    weightDecay: 1e-4,
+    schedule: 'cosine' as const,
+    batchSize: 32,
+    evalBatchSize: 64,
+    threads: 1,
+    trainKlImages: 64,
+    createdAt: '',
   };
   const data = await loadVisionData(cfg);
   const runsDir = tempDir('imresume');
@@ -75,7 +122,12 @@ test('an imitability run stopped in a teacher phase resumes to the uninterrupted
   const full = await runImitability(RunFolder.create(runsDir, 'a', cfg), quiet);
   const b = RunFolder.create(runsDir, 'b', cfg);
   let reads = 0;
-  const signal = { get stop() { return ++reads > 3; }, set stop(_v: boolean) {} };
+  const signal = {
+    get stop() {
+      return ++reads > 3;
+    },
+    set stop(_v: boolean) {},
+  };
   const first = await runImitability(b, { ...quiet, signal });
   assert.equal(first.status, 'interrupted');
   assert.ok(first.teachers.sophisticated, 'the finished sophisticated phase is kept');
@@ -83,6 +135,9 @@ test('an imitability run stopped in a teacher phase resumes to the uninterrupted
   assert.equal(resumed.status, 'complete');
   assert.deepEqual(resumed.final, full.final);
   assert.deepEqual(resumed.teachers, full.teachers);
-  const kinds = b.readMetrics().filter((r) => r.type === 'teacher').map((r) => (r as { teacherKind: string }).teacherKind);
+  const kinds = b
+    .readMetrics()
+    .filter((r) => r.type === 'teacher')
+    .map((r) => (r as { teacherKind: string }).teacherKind);
   assert.deepEqual(kinds, ['sophisticated', 'deceptive']);
 });

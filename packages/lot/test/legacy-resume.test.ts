@@ -37,14 +37,29 @@ test('a checkpoint written before the harness resumes and completes the run', ()
   assert.ok(summary.finalMetric >= 0 && summary.finalMetric <= 1);
   const after = new RunFolder(dir).readMetrics();
   // The records of the steps before the checkpoint are kept as they were, once each.
-  assert.deepEqual(after.filter((m) => m.type === 'epoch' && m.epoch === 1), before.filter((m) => m.type === 'epoch'));
-  assert.deepEqual(after.filter((m) => m.type === 'step').map((m) => m.step), [1, 2, 3, 4]);
-  assert.deepEqual(after.filter((m) => m.type === 'epoch').map((m) => [m.epoch, m.step]), [[1, 2], [2, 4]]);
+  assert.deepEqual(
+    after.filter((m) => m.type === 'epoch' && m.epoch === 1),
+    before.filter((m) => m.type === 'epoch'),
+  );
+  assert.deepEqual(
+    after.filter((m) => m.type === 'step').map((m) => m.step),
+    [1, 2, 3, 4],
+  );
+  assert.deepEqual(
+    after.filter((m) => m.type === 'epoch').map((m) => [m.epoch, m.step]),
+    [
+      [1, 2],
+      [2, 4],
+    ],
+  );
   // The learning rate of epoch 2 is the cosine's, as the uninterrupted run of that version had it.
-  const legacy = readFileSync(join(FIXTURE, 'uninterrupted-metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const legacy = readFileSync(join(FIXTURE, 'uninterrupted-metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const lr = (records: { type: string; epoch: number; lr?: number }[]) => records.find((m) => m.type === 'epoch' && m.epoch === 2)?.lr;
   assert.ok(Math.abs(lr(after as never)! - lr(legacy)!) < 1e-12, `${lr(after as never)} vs ${lr(legacy)}`);
   const done = torch.load(join(dir, 'checkpoint.pt')) as Record<string, Record<string, Record<string, number>>>;
-  assert.equal(done.extra!.trainer!.studentOnlySteps, 4, 'the students\' cursor went on from 3');
+  assert.equal(done.extra!.trainer!.studentOnlySteps, 4, "the students' cursor went on from 3");
   torch.dispose(done);
 });

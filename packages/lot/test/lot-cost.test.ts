@@ -1,9 +1,17 @@
-// The cost model of LOT.md and the equal-compute baseline helpers.
+// The cost model (docs/METHOD.md#cost-model) and the equal-compute baseline helpers.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as torch from '@lot/torch';
-import { analyticCostRatio, equalComputeEpochs, equalComputeTeacherSteps, forwardMacs, lotStepCost, relativeCostFromMacs, studentCosts,
-  TEACHER_ONLY_STEP_COST } from '../src/lot/index.js';
+import {
+  analyticCostRatio,
+  equalComputeEpochs,
+  equalComputeTeacherSteps,
+  forwardMacs,
+  lotStepCost,
+  relativeCostFromMacs,
+  studentCosts,
+  TEACHER_ONLY_STEP_COST,
+} from '../src/lot/index.js';
 import { createVisionModel } from '../src/tasks/vision/models.js';
 import { useOneThread } from './lot-helpers.js';
 
@@ -29,7 +37,7 @@ describe('cost model', () => {
   test('equal compute: teacher-only steps and epochs with the same cost', () => {
     assert.equal(equalComputeTeacherSteps(lotStepCost(2) * 100), 333);
     assert.equal(equalComputeTeacherSteps(lotStepCost(3) * 10), 47);
-    assert.equal(equalComputeEpochs(10, 2), 10 * 10 / 3);
+    assert.equal(equalComputeEpochs(10, 2), (10 * 10) / 3);
     assert.throws(() => lotStepCost(0), /N .* must be an integer >= 1/);
   });
 
@@ -39,10 +47,13 @@ describe('cost model', () => {
     const run = (m: torch.nn.Module) => m.forward(torch.randn([1, 3, 32, 32]));
     assert.equal(forwardMacs(t, run), 40813184);
     assert.equal(forwardMacs(s, run), 87214592);
-    assert.equal(forwardMacs(t, (m) => m.forward(torch.randn([2, 3, 32, 32]))), 2 * 40813184);
+    assert.equal(
+      forwardMacs(t, (m) => m.forward(torch.randn([2, 3, 32, 32]))),
+      2 * 40813184,
+    );
     assert.equal(relativeCostFromMacs(t, s, run), 87214592 / 40813184);
     assert.equal(t.training, true);
     // the layers' own forward is back (no instance override left behind)
-    assert.ok(t.modules().every((m) => !Object.prototype.hasOwnProperty.call(m, 'forward')));
+    assert.ok(t.modules().every((m) => !Object.hasOwn(m, 'forward')));
   });
 });

@@ -9,7 +9,10 @@ const F = torch.nn.functional;
 
 /** A two-layer perceptron in float64 (to compare numbers tightly). */
 export class Mlp extends torch.nn.Module {
-  declare w1: Tensor; declare b1: Tensor; declare w2: Tensor; declare b2: Tensor;
+  declare w1: Tensor;
+  declare b1: Tensor;
+  declare w2: Tensor;
+  declare b2: Tensor;
   constructor(seed: number, inFeatures = 4, hidden = 5, classes = 3) {
     super();
     torch.manualSeed(seed);
@@ -27,8 +30,13 @@ export class Mlp extends torch.nn.Module {
 export class RecordingSgd implements LotOptimizer {
   lastGrads: (Tensor | null)[] = [];
   steps = 0;
-  constructor(readonly params: Tensor[], readonly lr = 0.1) {}
-  zeroGrad(): void { for (const p of this.params) p.grad = null; }
+  constructor(
+    readonly params: Tensor[],
+    readonly lr = 0.1,
+  ) {}
+  zeroGrad(): void {
+    for (const p of this.params) p.grad = null;
+  }
   step(): void {
     torch.dispose(this.lastGrads);
     this.lastGrads = this.params.map((p) => {
@@ -39,15 +47,24 @@ export class RecordingSgd implements LotOptimizer {
       return c;
     });
     torch.noGrad(() => {
-      this.params.forEach((p, i) => { const g = this.lastGrads[i]; if (g) p.sub_(g, this.lr); });
+      this.params.forEach((p, i) => {
+        const g = this.lastGrads[i];
+        if (g) p.sub_(g, this.lr);
+      });
     });
     this.steps += 1;
   }
 }
 
-export interface XYBatch { x: Tensor; y: Tensor; id: number }
+export interface XYBatch {
+  x: Tensor;
+  y: Tensor;
+  id: number;
+}
 
-export const mlpTask: LotTask<XYBatch> & { calls: { model: torch.nn.Module; batch: number; grad: boolean; training: boolean; stream: string }[] } = {
+export const mlpTask: LotTask<XYBatch> & {
+  calls: { model: torch.nn.Module; batch: number; grad: boolean; training: boolean; stream: string }[];
+} = {
   calls: [],
   forward(model, batch, ctx) {
     this.calls.push({ model, batch: batch.id, grad: torch.isGradEnabled(), training: model.training, stream: ctx.stream });
@@ -61,11 +78,13 @@ export const mlpTask: LotTask<XYBatch> & { calls: { model: torch.nn.Module; batc
 /** Seeded batches kept alive until disposed by the test; `id` tells them apart. */
 export function makeBatches(count: number, seed: number, rows = 6, inFeatures = 4, classes = 3): XYBatch[] {
   torch.manualSeed(seed);
-  return Array.from({ length: count }, (_, id) => torch.keep({
-    x: torch.randn([rows, inFeatures], { dtype: 'float64' }),
-    y: torch.randint(0, classes, [rows]),
-    id,
-  }));
+  return Array.from({ length: count }, (_, id) =>
+    torch.keep({
+      x: torch.randn([rows, inFeatures], { dtype: 'float64' }),
+      y: torch.randint(0, classes, [rows]),
+      id,
+    }),
+  );
 }
 
 /** A sequential cursor over `batches` (position p serves batch start + p, wrapping around) that records what it served. */
@@ -86,6 +105,9 @@ export const paramValues = (m: torch.nn.Module): number[][] => m.parameters().ma
 /** Runs the file's tests on one intra-op thread (fast and steady on loaded 2-core machines). */
 export function useOneThread(): void {
   let previous = 0;
-  before(() => { previous = torch.getNumThreads(); torch.setNumThreads(1); });
+  before(() => {
+    previous = torch.getNumThreads();
+    torch.setNumThreads(1);
+  });
   after(() => torch.setNumThreads(previous));
 }

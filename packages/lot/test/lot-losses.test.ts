@@ -1,4 +1,4 @@
-// The LoT losses: the tempered KL of LOT.md's unit check, and each variant's formula.
+// The LoT losses: the tempered KL of docs/METHOD.md#unit-check, and each variant's formula.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as torch from '@lot/torch';
@@ -7,8 +7,16 @@ import { klTau, studentKlTerm, studentLoss, teacherKlTerm, LOSS_VARIANTS } from 
 
 const F = torch.nn.functional;
 const f64 = (v: number[][]) => torch.tensor(v, { dtype: 'float64' });
-const teacher = () => f64([[2, 0.5, -1], [0.1, 0.2, 3]]);
-const student = () => f64([[1, 1, 0], [0, 1, 1]]);
+const teacher = () =>
+  f64([
+    [2, 0.5, -1],
+    [0.1, 0.2, 3],
+  ]);
+const student = () =>
+  f64([
+    [1, 1, 0],
+    [0, 1, 1],
+  ]);
 
 /** KLτ(a‖b) straight from the definition, in JavaScript doubles. */
 function klByHand(a: number[][], b: number[][], tau: number): number {
@@ -23,13 +31,15 @@ function klByHand(a: number[][], b: number[][], tau: number): number {
   a.forEach((row, i) => {
     const p = soft(row);
     const q = soft(b[i]);
-    p.forEach((pc, c) => { total += pc * (Math.log(pc) - Math.log(q[c])); });
+    p.forEach((pc, c) => {
+      total += pc * (Math.log(pc) - Math.log(q[c]));
+    });
   });
   return (tau * tau * total) / a.length;
 }
 
 describe('klTau', () => {
-  test('matches the numbers of LOT.md in float64 (1e-12)', () => {
+  test('matches the numbers of docs/METHOD.md#unit-check in float64 (1e-12)', () => {
     torch.tidy(() => {
       const sT = klTau(student(), teacher(), 1.5).item(); // KLτ(p(s) ‖ p(t))
       const tS = klTau(teacher(), student(), 1.5).item(); // KLτ(p(t) ‖ p(s))
@@ -42,7 +52,17 @@ describe('klTau', () => {
     torch.tidy(() => {
       for (const tau of [0.5, 1, 3]) {
         const got = klTau(student(), teacher(), tau).item();
-        const want = klByHand([[1, 1, 0], [0, 1, 1]], [[2, 0.5, -1], [0.1, 0.2, 3]], tau);
+        const want = klByHand(
+          [
+            [1, 1, 0],
+            [0, 1, 1],
+          ],
+          [
+            [2, 0.5, -1],
+            [0.1, 0.2, 3],
+          ],
+          tau,
+        );
         assert.ok(Math.abs(got - want) < 1e-12, `τ=${tau}: ${got} vs ${want}`);
       }
       assert.ok(Math.abs(klTau(teacher(), teacher(), 1.5).item()) < 1e-15);
@@ -83,7 +103,8 @@ describe('loss variants', () => {
 
   test('teacher KL term: KL(s‖t), plus KL(t‖s) for the symmetric variants', () => {
     torch.tidy(() => {
-      const t = teacher(), s = student();
+      const t = teacher(),
+        s = student();
       for (const v of LOSS_VARIANTS) {
         const want = v.startsWith('symmetric') ? kl(s, t) + kl(t, s) : kl(s, t);
         assert.ok(Math.abs(teacherKlTerm(v, t, s, 1.5).item() - want) < 1e-12, v);
@@ -93,7 +114,8 @@ describe('loss variants', () => {
 
   test('student loss: task + α·KL(t‖s) (kl_ce), KL only (kl), both directions (symmetric_*)', () => {
     torch.tidy(() => {
-      const t = teacher(), s = student();
+      const t = teacher(),
+        s = student();
       const alpha = 0.7;
       const expected: Record<string, { loss: number; task: boolean }> = {
         kl_ce: { loss: ce(s).item() + alpha * kl(t, s), task: true },
@@ -111,6 +133,9 @@ describe('loss variants', () => {
   });
 
   test('an unknown variant is refused, naming the valid ones', () => {
-    assert.throws(() => torch.tidy(() => teacherKlTerm('mse' as never, teacher(), student(), 1)), /unknown LoT loss variant 'mse'.*kl_ce, kl, symmetric_kl, symmetric_kl_ce/);
+    assert.throws(
+      () => torch.tidy(() => teacherKlTerm('mse' as never, teacher(), student(), 1)),
+      /unknown LoT loss variant 'mse'.*kl_ce, kl, symmetric_kl, symmetric_kl_ce/,
+    );
   });
 });

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import * as torch from '@lot/torch';
 import type { Tensor } from '@lot/torch';
-import { klTau, type Learner, LOSS_VARIANTS, LotConfig, LotTrainer, LossVariant } from '../src/lot/index.js';
-import { cursor, makeBatches, Mlp, mlpTask, paramValues, RecordingSgd, useOneThread, XYBatch } from './lot-helpers.js';
+import { klTau, type Learner, LOSS_VARIANTS, type LotConfig, LotTrainer, type LossVariant } from '../src/lot/index.js';
+import { cursor, makeBatches, Mlp, mlpTask, paramValues, RecordingSgd, useOneThread, type XYBatch } from './lot-helpers.js';
 
 useOneThread();
 
@@ -17,10 +17,17 @@ const config = (o: Partial<LotConfig> = {}): LotConfig => ({ alpha: 0.5, n: 2, t
 
 function setup(o: { students?: number[]; weights?: (number | undefined)[]; config?: Partial<LotConfig>; cursorStart?: number } = {}) {
   const teacherModel = new Mlp(1);
-  const teacher: Learner & { model: Mlp; optimizer: RecordingSgd } = { model: teacherModel, optimizer: new RecordingSgd(teacherModel.parameters()) };
+  const teacher: Learner & { model: Mlp; optimizer: RecordingSgd } = {
+    model: teacherModel,
+    optimizer: new RecordingSgd(teacherModel.parameters()),
+  };
   const students = (o.students ?? [2]).map((seed, i) => {
     const model = new Mlp(seed);
-    const student: Learner & { model: Mlp; optimizer: RecordingSgd } = { model, optimizer: new RecordingSgd(model.parameters()), ...(o.weights?.[i] !== undefined ? { weight: o.weights[i] } : {}) };
+    const student: Learner & { model: Mlp; optimizer: RecordingSgd } = {
+      model,
+      optimizer: new RecordingSgd(model.parameters()),
+      ...(o.weights?.[i] !== undefined ? { weight: o.weights[i] } : {}),
+    };
     return student;
   });
   const c = cursor(batches, o.cursorStart ?? 3);
@@ -88,8 +95,16 @@ describe('LotTrainer', () => {
     assert.equal(trainer.studentOnlySteps, 1);
     assert.equal(trainer.teacherSteps, 0);
     assert.equal(trainer.costUnits, 4);
-    assert.deepEqual(mlpTask.calls.map((c) => [c.batch, c.grad, c.stream]), [[4, false, 'cursor'], [4, true, 'cursor']]);
-    const want = torch.tidy(() => klTau(teacher.model.forward(batches[4]!.x) as Tensor, new Mlp(2).forward(batches[4]!.x) as Tensor, 1.5).item());
+    assert.deepEqual(
+      mlpTask.calls.map((c) => [c.batch, c.grad, c.stream]),
+      [
+        [4, false, 'cursor'],
+        [4, true, 'cursor'],
+      ],
+    );
+    const want = torch.tidy(() =>
+      klTau(teacher.model.forward(batches[4]!.x) as Tensor, new Mlp(2).forward(batches[4]!.x) as Tensor, 1.5).item(),
+    );
     close(m.kls[0]!, want);
     assert.throws(() => setup({ students: [] }).trainer.studentStep(batches[0]!), /there are no students/);
   });
@@ -99,7 +114,10 @@ describe('LotTrainer', () => {
     const seen: string[] = [];
     teacher.beforeStep = (model) => {
       seen.push(`teacher:${teacher.optimizer.steps}`);
-      assert.ok(model.parameters().every((p) => p.grad !== null), 'gradients exist');
+      assert.ok(
+        model.parameters().every((p) => p.grad !== null),
+        'gradients exist',
+      );
       torch.optim.clipGradNorm_(model.parameters(), 1e-3);
     };
     students[0]!.beforeStep = () => seen.push(`student:${students[0]!.optimizer.steps}`);
@@ -109,7 +127,7 @@ describe('LotTrainer', () => {
     assert.ok(Math.abs(norm - 1e-3) < 1e-8, `${norm}`); // clipGradNorm_ scales by max_norm / (norm + 1e-6), as PyTorch
   });
 
-  test('N = 3: one joint step and exactly two student-only steps per teacher step, on the cursor\'s batches', () => {
+  test("N = 3: one joint step and exactly two student-only steps per teacher step, on the cursor's batches", () => {
     const { trainer, teacher, students, cursor: c } = setup({ config: { n: 3 } });
     for (let k = 0; k < 4; ++k) {
       mlpTask.calls.length = 0;
@@ -149,7 +167,10 @@ describe('LotTrainer', () => {
       const { trainer, teacher } = setup({ config: { teacherModeInStudentSteps: mode } });
       trainer.step(batches[0]);
       const teacherCalls = mlpTask.calls.filter((c) => c.model === teacher.model);
-      assert.deepEqual(teacherCalls.map((c) => c.training), [true, mode === 'train']);
+      assert.deepEqual(
+        teacherCalls.map((c) => c.training),
+        [true, mode === 'train'],
+      );
       assert.equal(teacher.model.training, true);
     }
   });
@@ -157,7 +178,8 @@ describe('LotTrainer', () => {
   /** Each model's gradient of a loss, computed afresh on copies with the initial weights. */
   function referenceGrads(lossOf: (t: Tensor, s: Tensor, batch: XYBatch) => Tensor, batch: XYBatch) {
     return torch.tidy(() => {
-      const tm = new Mlp(1), sm = new Mlp(2);
+      const tm = new Mlp(1),
+        sm = new Mlp(2);
       const loss = lossOf(tm.forward(batch.x), sm.forward(batch.x), batch);
       const g = torch.grad(loss, [...tm.parameters(), ...sm.parameters()], { allowUnused: true });
       return { teacher: g.slice(0, 4), student: g.slice(4) };
@@ -171,8 +193,14 @@ describe('LotTrainer', () => {
       trainer.step(batches[0]);
       const lt = referenceGrads((t, s, b) => ce(t, b).add(klTau(s.detach(), t, 1.5), 0.5), batches[0]);
       const ls = referenceGrads((t, s, b) => ce(s, b).add(klTau(t.detach(), s, 1.5), 0.5), batches[0]);
-      assert.ok(lt.student.every((g) => g === null), 'the teacher loss must not reach the student');
-      assert.ok(ls.teacher.every((g) => g === null), 'the student loss must not reach the teacher');
+      assert.ok(
+        lt.student.every((g) => g === null),
+        'the teacher loss must not reach the student',
+      );
+      assert.ok(
+        ls.teacher.every((g) => g === null),
+        'the student loss must not reach the teacher',
+      );
       assertGradsEqual(teacher.optimizer.lastGrads, lt.teacher, 'teacher');
       assertGradsEqual(students[0].optimizer.lastGrads, ls.student, 'student');
     });
@@ -182,7 +210,13 @@ describe('LotTrainer', () => {
     torch.tidy(() => {
       const { trainer, teacher, students } = setup({ config: { n: 1, detach: false } });
       trainer.step(batches[0]);
-      const both = referenceGrads((t, s, b) => ce(t, b).add(klTau(s, t, 1.5), 0.5).add(ce(s, b).add(klTau(t, s, 1.5), 0.5)), batches[0]);
+      const both = referenceGrads(
+        (t, s, b) =>
+          ce(t, b)
+            .add(klTau(s, t, 1.5), 0.5)
+            .add(ce(s, b).add(klTau(t, s, 1.5), 0.5)),
+        batches[0],
+      );
       assertGradsEqual(teacher.optimizer.lastGrads, both.teacher, 'teacher');
       assertGradsEqual(students[0].optimizer.lastGrads, both.student, 'student');
       const own = referenceGrads((t, s, b) => ce(s, b).add(klTau(t.detach(), s, 1.5), 0.5), batches[0]);
@@ -196,9 +230,13 @@ describe('LotTrainer', () => {
       const b = batches[2];
       const fresh = [new Mlp(1), new Mlp(2), new Mlp(3)];
       const [t, s1, s2] = fresh.map((m) => m.forward(b.x));
-      const k1 = klTau(s1, t, 1.5).item(), k2 = klTau(s2, t, 1.5).item();
+      const k1 = klTau(s1, t, 1.5).item(),
+        k2 = klTau(s2, t, 1.5).item();
       const taskT = ce(t, b).item();
-      for (const [weights, l1, l2] of [[[0.25, 0.75], 0.25, 0.75], [[undefined, undefined], 0.5, 0.5]] as const) {
+      for (const [weights, l1, l2] of [
+        [[0.25, 0.75], 0.25, 0.75],
+        [[undefined, undefined], 0.5, 0.5],
+      ] as const) {
         const { trainer } = setup({ students: [2, 3], weights: [...weights], config: { n: 1 } });
         const m = trainer.step(b);
         close(m.teacherRegularizer, l1 * k1 + l2 * k2);
@@ -211,12 +249,14 @@ describe('LotTrainer', () => {
     });
   });
 
-  test('each variant\'s teacher and student losses in the joint step', () => {
+  test("each variant's teacher and student losses in the joint step", () => {
     torch.tidy(() => {
       const b = batches[1];
-      const t = new Mlp(1).forward(b.x), s = new Mlp(2).forward(b.x);
+      const t = new Mlp(1).forward(b.x),
+        s = new Mlp(2).forward(b.x);
       const kl = (x: Tensor, y: Tensor) => klTau(x, y, 1.5).item();
-      const cT = ce(t, b).item(), cS = ce(s, b).item();
+      const cT = ce(t, b).item(),
+        cS = ce(s, b).item();
       const alpha = 0.3;
       const want: Record<LossVariant, [number, number]> = {
         kl_ce: [cT + alpha * kl(s, t), cS + alpha * kl(t, s)],
@@ -259,8 +299,14 @@ describe('LotTrainer', () => {
     other.loadStateDict(saved);
     assert.deepEqual(other.stateDict(), saved);
     assert.throws(() => other.loadStateDict({ teacherSteps: -1 }), /'teacherSteps' must be a number >= 0/);
-    const weighted = new LotTrainer({ teacher: setup().teacher, students: setup().students, task: mlpTask, config: config({ n: 3 }),
-      studentBatch: cursor(batches).at, cost: { studentRelativeCost: 2 } });
+    const weighted = new LotTrainer({
+      teacher: setup().teacher,
+      students: setup().students,
+      task: mlpTask,
+      config: config({ n: 3 }),
+      studentBatch: cursor(batches).at,
+      cost: { studentRelativeCost: 2 },
+    });
     assert.equal(weighted.stepCost, 3 + 6 + 2 * 7);
   });
 
@@ -270,8 +316,11 @@ describe('LotTrainer', () => {
     assert.throws(() => setup({ config: { tau: 0 } }), /τ must be/);
     assert.throws(() => setup({ config: { variant: 'x' as never } }), /unknown LoT loss variant/);
     const t = setup();
-    assert.throws(() => new LotTrainer({ teacher: t.teacher, students: [{ ...t.teacher }], task: mlpTask, config: config(), studentBatch: t.cursor.at }),
-      /student 0 is the teacher's own model/);
+    assert.throws(
+      () =>
+        new LotTrainer({ teacher: t.teacher, students: [{ ...t.teacher }], task: mlpTask, config: config(), studentBatch: t.cursor.at }),
+      /student 0 is the teacher's own model/,
+    );
   });
 
   test('memory stays flat over many steps', () => {

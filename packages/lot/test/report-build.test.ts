@@ -68,22 +68,71 @@ function writeRun(dir: string, method: Method, seed: number, o: { status?: strin
   writeFileSync(join(dir, 'metrics.jsonl'), `${lines.join('\n')}\n${o.torn ? '{"type":"epoch","epo' : ''}`);
   writeFileSync(
     join(dir, 'summary.json'),
-    JSON.stringify({ method, seed, dataset: 'fashion-mnist', teacher: 'preresnet20', student, finalTestAccuracy: final, bestTestAccuracy: best, status: o.status ?? 'complete' }),
+    JSON.stringify({
+      method,
+      seed,
+      dataset: 'fashion-mnist',
+      teacher: 'preresnet20',
+      student,
+      finalTestAccuracy: final,
+      bestTestAccuracy: best,
+      status: o.status ?? 'complete',
+    }),
   );
 }
 
 function writeImitability(dir: string, seed: number): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ command: 'imitability', kind: 'imitability', dataset: 'fashion-mnist', teacher: 'preresnet20', student: 'preresnet20', seed }));
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      command: 'imitability',
+      kind: 'imitability',
+      dataset: 'fashion-mnist',
+      teacher: 'preresnet20',
+      student: 'preresnet20',
+      seed,
+    }),
+  );
   const lines: string[] = [];
   for (let s = 100; s <= 1000; s += 100) {
-    lines.push(JSON.stringify({ type: 'imitation', teacherKind: 'sophisticated', step: s, costUnits: s * 4, trainKL: 1 / s + seed * 1e-4, testKL: 1.2 / s + seed * 1e-4 }));
-    lines.push(JSON.stringify({ type: 'imitation', teacherKind: 'deceptive', step: s, costUnits: s * 4, trainKL: 30 / s + seed * 1e-3, testKL: 40 / s + seed * 1e-3 }));
+    lines.push(
+      JSON.stringify({
+        type: 'imitation',
+        teacherKind: 'sophisticated',
+        step: s,
+        costUnits: s * 4,
+        trainKL: 1 / s + seed * 1e-4,
+        testKL: 1.2 / s + seed * 1e-4,
+      }),
+    );
+    lines.push(
+      JSON.stringify({
+        type: 'imitation',
+        teacherKind: 'deceptive',
+        step: s,
+        costUnits: s * 4,
+        trainKL: 30 / s + seed * 1e-3,
+        testKL: 40 / s + seed * 1e-3,
+      }),
+    );
   }
   writeFileSync(join(dir, 'metrics.jsonl'), `${lines.join('\n')}\n`);
   writeFileSync(
     join(dir, 'summary.json'),
-    JSON.stringify({ kind: 'imitability', seed, status: 'complete', teachers: { sophisticated: { trainAccuracy: 0.9 + seed * 0.02, testAccuracy: 0.85 }, deceptive: { trainAccuracy: 0.7, testAccuracy: 0.1 + seed * 0.01 } }, final: { sophisticated: { trainKL: 0.001 + seed * 1e-4, testKL: 0.0012 + seed * 1e-4 }, deceptive: { trainKL: 0.03 + seed * 1e-3, testKL: 0.04 + seed * 1e-3 } } }),
+    JSON.stringify({
+      kind: 'imitability',
+      seed,
+      status: 'complete',
+      teachers: {
+        sophisticated: { trainAccuracy: 0.9 + seed * 0.02, testAccuracy: 0.85 },
+        deceptive: { trainAccuracy: 0.7, testAccuracy: 0.1 + seed * 0.01 },
+      },
+      final: {
+        sophisticated: { trainKL: 0.001 + seed * 1e-4, testKL: 0.0012 + seed * 1e-4 },
+        deceptive: { trainKL: 0.03 + seed * 1e-3, testKL: 0.04 + seed * 1e-3 },
+      },
+    }),
   );
 }
 
@@ -100,7 +149,20 @@ function writeLmRun(dir: string, method: Method, seed: number, o: { status?: Tra
   mkdirSync(dir, { recursive: true });
   const epochs = method === 'equal-compute' ? 7 : EPOCHS;
   const lot = method === 'lot';
-  const config = { kind: 'toy-lm', method, seed, dataset: 'tiny-text', teacher: 'gpt-mini', student: 'gpt-mini', students: lot ? ['gpt-mini'] : [], alpha: lot ? 0.5 : 0, n: lot ? 2 : 1, tau: 1, epochs, baseEpochs: EPOCHS };
+  const config = {
+    kind: 'toy-lm',
+    method,
+    seed,
+    dataset: 'tiny-text',
+    teacher: 'gpt-mini',
+    student: 'gpt-mini',
+    students: lot ? ['gpt-mini'] : [],
+    alpha: lot ? 0.5 : 0,
+    n: lot ? 2 : 1,
+    tau: 1,
+    epochs,
+    baseEpochs: EPOCHS,
+  };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   const final = PERPLEXITY[method][seed]!;
   const lines: string[] = [];
@@ -108,7 +170,18 @@ function writeLmRun(dir: string, method: Method, seed: number, o: { status?: Tra
     // Falls to `final`; the best (lowest) epoch is the second to last, 1 below final.
     const ppl = e === epochs ? final : e === epochs - 1 ? final - 1 : final + 5 * (epochs - e);
     const kl = lot ? { train: 0.5 / e, test: 0.6 / e } : { train: null, test: null };
-    lines.push(JSON.stringify({ type: 'epoch', epoch: e, step: e * 10, costUnits: e * 100, seconds: e, teacher: { validPerplexity: ppl, validLoss: Math.log(ppl) }, students: lot ? [{ validPerplexity: ppl + 2 }] : [], kl }));
+    lines.push(
+      JSON.stringify({
+        type: 'epoch',
+        epoch: e,
+        step: e * 10,
+        costUnits: e * 100,
+        seconds: e,
+        teacher: { validPerplexity: ppl, validLoss: Math.log(ppl) },
+        students: lot ? [{ validPerplexity: ppl + 2 }] : [],
+        kl,
+      }),
+    );
   }
   writeFileSync(join(dir, 'metrics.jsonl'), `${lines.join('\n')}\n`);
   const summary: TrainSummary = {
@@ -142,7 +215,8 @@ function writeLmRun(dir: string, method: Method, seed: number, o: { status?: Tra
 // Layout: runs/ holds the classification runs (one torn metrics line, one interrupted extra run),
 // imit/ holds one imitability run per seed.
 const runsDir = join(root, 'runs');
-for (const m of ['teacher-only', 'equal-compute', 'lot'] as Method[]) for (const seed of [0, 1, 2]) writeRun(join(runsDir, `${m}-seed${seed}`), m, seed, { torn: m === 'lot' && seed === 1 });
+for (const m of ['teacher-only', 'equal-compute', 'lot'] as Method[])
+  for (const seed of [0, 1, 2]) writeRun(join(runsDir, `${m}-seed${seed}`), m, seed, { torn: m === 'lot' && seed === 1 });
 writeRun(join(runsDir, 'lot-seed3-interrupted'), 'lot', 0, { status: 'interrupted' });
 const imitDir = join(root, 'imit');
 for (const seed of [0, 1]) writeImitability(join(imitDir, `imitability-seed${seed}`), seed);
@@ -245,8 +319,10 @@ describe('report', () => {
       const svg = checkSvg(join(out, `${name}.svg`));
       checkPng(join(out, `${name}.png`));
       assert.match(markdown, new RegExp(`\\]\\(${name}\\.png\\)`));
-      if (name.startsWith('accuracy')) for (const label of ['teacher-only', 'equal compute', 'LoT']) assert.ok(svg.includes(`>${label}<`), `${name}: legend ${label}`);
-      if (name === 'imitability') for (const label of ['sophisticated', 'deceptive']) assert.ok(svg.includes(`>${label}<`), `${name}: legend ${label}`);
+      if (name.startsWith('accuracy'))
+        for (const label of ['teacher-only', 'equal compute', 'LoT']) assert.ok(svg.includes(`>${label}<`), `${name}: legend ${label}`);
+      if (name === 'imitability')
+        for (const label of ['sophisticated', 'deceptive']) assert.ok(svg.includes(`>${label}<`), `${name}: legend ${label}`);
     }
     assert.ok(files.includes(join(out, 'report.md')));
     assert.equal(readFileSync(join(out, 'report.md'), 'utf8'), markdown);
@@ -265,7 +341,8 @@ describe('report', () => {
     const finals = markdown.split('\n').filter((l) => l.includes(' | final | '));
     assert.equal(finals.length, 2, markdown);
     assert.ok(finals[0]!.includes('preresnet20 → preresnet20') && finals[1]!.includes('preresnet20 → preresnet56'));
-    for (const f of finals) assert.ok(f.includes('81.00 ± 1.41 (n=2)') && f.includes('85.50 ± 0.71 (n=2)') && f.includes('+4.50 ± 1.12'), f);
+    for (const f of finals)
+      assert.ok(f.includes('81.00 ± 1.41 (n=2)') && f.includes('85.50 ± 0.71 (n=2)') && f.includes('+4.50 ± 1.12'), f);
     const svg = checkSvg(join(out, 'accuracy-epoch.svg'));
     assert.ok(svg.includes('preresnet20 → preresnet56'), 'facet header');
     checkPng(join(out, 'accuracy-epoch.png'));
@@ -282,7 +359,10 @@ describe('report', () => {
     await assert.rejects(buildReport([], join(root, 'x')), /no run folders given/);
     // A rerun of seed 1 (a later folder name): only the latest counts.
     writeRun(join(dir, 'c-rerun'), 'teacher-only', 2);
-    writeFileSync(join(dir, 'c-rerun', 'summary.json'), readFileSync(join(dir, 'c-rerun', 'summary.json'), 'utf8').replace('"seed":2', '"seed":1'));
+    writeFileSync(
+      join(dir, 'c-rerun', 'summary.json'),
+      readFileSync(join(dir, 'c-rerun', 'summary.json'), 'utf8').replace('"seed":2', '"seed":1'),
+    );
     const again = await buildReport([dir], join(root, 'only-out2'), { png: false });
     assert.ok(again.markdown.includes('82.00 ± 2.83 (n=2)'), again.markdown);
     assert.match(again.markdown, /1 finished run repeats a method and seed of another; only the latest of each seed counts/);
@@ -291,7 +371,8 @@ describe('report', () => {
   });
   test('a domain with a lower-is-better metric: perplexity table, plots and notes', async () => {
     const dir = join(root, 'lm');
-    for (const m of ['teacher-only', 'equal-compute', 'lot'] as Method[]) for (const seed of [0, 1, 2]) writeLmRun(join(dir, `${m}-seed${seed}`), m, seed);
+    for (const m of ['teacher-only', 'equal-compute', 'lot'] as Method[])
+      for (const seed of [0, 1, 2]) writeLmRun(join(dir, `${m}-seed${seed}`), m, seed);
     writeLmRun(join(dir, 'lot-seed9-running'), 'lot', 0, { status: 'running' });
     // A run that failed before writing its summary: it takes its domain's metric from the others.
     writeLmRun(join(dir, 'lot-seed8-nosummary'), 'lot', 1);
@@ -336,7 +417,8 @@ describe('report', () => {
     assert.match(both.markdown, /^## vision: Test accuracy of the teacher \(%\)$/m);
     assert.match(both.markdown, /^## toy-lm: Valid perplexity of the teacher \(lower is better\)$/m);
     assert.match(both.markdown, /21 runs \(11 toy-lm, 10 vision\)/);
-    for (const name of ['vision-accuracy-epoch', 'vision-kl', 'toy-lm-perplexity-cost', 'toy-lm-kl']) assert.ok(both.files.includes(join(root, 'both-out', `${name}.svg`)), name);
+    for (const name of ['vision-accuracy-epoch', 'vision-kl', 'toy-lm-perplexity-cost', 'toy-lm-kl'])
+      assert.ok(both.files.includes(join(root, 'both-out', `${name}.svg`)), name);
     assert.match(both.markdown, /left out of the vision accuracy table \(status: interrupted\)/);
     assert.match(both.markdown, /left out of the toy-lm perplexity table \(status: incomplete, running\)/);
   });

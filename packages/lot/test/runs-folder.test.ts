@@ -6,7 +6,15 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '@lot/torch';
 import type { Tensor } from '@lot/torch';
-import { type EpochRecord, type MetricRecord, resolveRuns, RunFolder, type StopSignal, type TrainRequest, trainRun } from '../src/harness/index.js';
+import {
+  type EpochRecord,
+  type MetricRecord,
+  resolveRuns,
+  RunFolder,
+  type StopSignal,
+  type TrainRequest,
+  trainRun,
+} from '../src/harness/index.js';
 import { loadVisionData, type VisionSettings, visionDomain } from '../src/tasks/vision/index.js';
 import { lot, lotSpawn, tempDir, tinyTrainArgs, writeSyntheticFashionMnist } from './cli-helpers.js';
 
@@ -14,12 +22,39 @@ const dataDir = writeSyntheticFashionMnist(tempDir('data'));
 const quietLog = () => {};
 
 const settings = (over: Partial<VisionSettings> = {}): VisionSettings => ({
-  dataset: 'fashion-mnist', dataDir, download: false, subset: null, testSubset: null, augment: true, lr: 0.05, studentLr: 0.05, momentum: 0.9,
-  nesterov: true, weightDecay: 1e-4, schedule: 'cosine', batchSize: 64, evalBatchSize: 128, ...over,
+  dataset: 'fashion-mnist',
+  dataDir,
+  download: false,
+  subset: null,
+  testSubset: null,
+  augment: true,
+  lr: 0.05,
+  studentLr: 0.05,
+  momentum: 0.9,
+  nesterov: true,
+  weightDecay: 1e-4,
+  schedule: 'cosine',
+  batchSize: 64,
+  evalBatchSize: 128,
+  ...over,
 });
 const request = (over: Partial<TrainRequest> = {}): TrainRequest => ({
-  kind: 'vision', teacher: 'smallcnn', students: ['smallcnn'], alpha: 0.5, n: 2, tau: 1.5, variant: 'kl_ce', detach: true,
-  epochs: 2, seeds: [0], methods: ['lot'], maxSteps: null, device: 'cpu', threads: 1, logEvery: 2, ...over,
+  kind: 'vision',
+  teacher: 'smallcnn',
+  students: ['smallcnn'],
+  alpha: 0.5,
+  n: 2,
+  tau: 1.5,
+  variant: 'kl_ce',
+  detach: true,
+  epochs: 2,
+  seeds: [0],
+  methods: ['lot'],
+  maxSteps: null,
+  device: 'cpu',
+  threads: 1,
+  logEvery: 2,
+  ...over,
 });
 
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
@@ -31,7 +66,9 @@ test('a tiny run writes config, metrics, checkpoint and summary in the documente
   assert.equal(r.code, 0, r.stderr);
   const groups = readdirSync(runsDir);
   assert.equal(groups.length, 1);
-  const runs = readdirSync(join(runsDir, groups[0]!)).filter((n) => n !== 'report').sort();
+  const runs = readdirSync(join(runsDir, groups[0]!))
+    .filter((n) => n !== 'report')
+    .sort();
   assert.deepEqual(runs, ['equal-compute-seed0', 'lot-seed0', 'teacher-only-seed0']);
   for (const name of runs) {
     const dir = join(runsDir, groups[0]!, name);
@@ -49,7 +86,10 @@ test('a tiny run writes config, metrics, checkpoint and summary in the documente
     assert.ok(summary.finalMetric >= 0 && summary.finalMetric <= 1);
     assert.ok(summary.bestMetric >= summary.finalMetric);
     assert.equal(summary.finalMetric, summary.final.teacher.testAccuracy);
-    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const epochs = lines.filter((l) => l.type === 'epoch') as EpochRecord[];
     assert.equal(epochs.length, config.epochs);
     assert.ok(lines.some((l) => l.type === 'step'));
@@ -73,7 +113,7 @@ test('a tiny run writes config, metrics, checkpoint and summary in the documente
   }
   const lotRun = readJson(join(runsDir, groups[0]!, 'lot-seed0', 'summary.json'));
   const ec = readJson(join(runsDir, groups[0]!, 'equal-compute-seed0', 'summary.json'));
-  assert.equal(ec.epochs, Math.round(1 * 10 / 3));
+  assert.equal(ec.epochs, Math.round((1 * 10) / 3));
   assert.ok(Math.abs(ec.costUnits - lotRun.costUnits) <= 0.2 * lotRun.costUnits, 'equal compute spends about what LoT spent');
   // Several runs: the comparison table is printed at the end, and `lot report` rebuilds it.
   assert.match(r.stdout, /\| teacher-only \| equal compute \| LoT \|/);
@@ -94,7 +134,12 @@ test('a run stopped mid-epoch and resumed ends exactly where an uninterrupted ru
 
   const b = RunFolder.create(runsDir, 'b', cfg);
   let reads = 0;
-  const stopAfterThree: StopSignal = { get stop() { return ++reads > 3; }, set stop(_v) {} } as StopSignal;
+  const stopAfterThree: StopSignal = {
+    get stop() {
+      return ++reads > 3;
+    },
+    set stop(_v) {},
+  } as StopSignal;
   const first = await trainRun(b, visionDomain, { data, log: quietLog, signal: stopAfterThree });
   assert.equal(first.status, 'interrupted');
   assert.equal((b.readSummary() as { status: string }).status, 'interrupted');
@@ -130,11 +175,21 @@ test('--max-steps stops early and keeps the configured schedule horizon', async 
   assert.equal(s.teacherSteps, 3);
   assert.equal(s.epochsDone, 1, 'one whole epoch of two steps, then one step of the second');
   const epochs = short.readMetrics().filter((r): r is EpochRecord => r.type === 'epoch');
-  assert.deepEqual(epochs.map((e) => [e.epoch, e.step]), [[1, 2], [2, 3]]);
+  assert.deepEqual(
+    epochs.map((e) => [e.epoch, e.step]),
+    [
+      [1, 2],
+      [2, 3],
+    ],
+  );
   // The learning rate follows the 3-epoch cosine: epoch 2's rate is that of the uninterrupted 3-epoch run.
   const full = RunFolder.create(runsDir, 'full', long);
   await trainRun(full, visionDomain, { data, log: quietLog });
-  const lr = (f: RunFolder, epoch: number) => f.readMetrics().filter((r): r is EpochRecord => r.type === 'epoch').find((r) => r.epoch === epoch)?.lr;
+  const lr = (f: RunFolder, epoch: number) =>
+    f
+      .readMetrics()
+      .filter((r): r is EpochRecord => r.type === 'epoch')
+      .find((r) => r.epoch === epoch)?.lr;
   assert.equal(lr(short, 2), lr(full, 2));
   assert.ok(lr(short, 2)! < 0.05 && lr(short, 2)! > 0.02, `cosine over 3 epochs at epoch 2: ${lr(short, 2)}`);
 });
@@ -174,8 +229,15 @@ test('Ctrl-C finishes the step, saves a checkpoint, marks the run interrupted; l
   const summary = readJson(join(dir, 'summary.json'));
   assert.equal(summary.status, 'complete');
   assert.equal(summary.epochsDone, 4);
-  const epochs = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'epoch');
-  assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3, 4]);
+  const epochs = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((r) => r.type === 'epoch');
+  assert.deepEqual(
+    epochs.map((e) => e.epoch),
+    [1, 2, 3, 4],
+  );
   const done = lot(['resume', dir]);
   assert.equal(done.code, 0);
   assert.match(done.stderr, /already complete/);

@@ -13,10 +13,12 @@ const F = torch.nn.functional;
 
 function batches(count: number, rows: number, seed: number, channels = 1, size = 12, classes = 4): VisionBatch[] {
   torch.manualSeed(seed);
-  return Array.from({ length: count }, () => torch.keep({
-    images: torch.randn([rows, channels, size, size]),
-    labels: torch.randint(0, classes, [rows]),
-  }));
+  return Array.from({ length: count }, () =>
+    torch.keep({
+      images: torch.randn([rows, channels, size, size]),
+      labels: torch.randint(0, classes, [rows]),
+    }),
+  );
 }
 
 describe('visionTask', () => {
@@ -42,24 +44,27 @@ describe('visionTask', () => {
   test('evaluate: mean loss and accuracy over every example, in eval mode without a graph, train mode restored', () => {
     torch.manualSeed(0);
     const m = createVisionModel('smallcnn', { numClasses: 4, inChannels: 1 });
-    const running = () => torch.tidy(() => (m.stateDict()['features.1.running_mean'].sum().item()));
+    const running = () => torch.tidy(() => m.stateDict()['features.1.running_mean'].sum().item());
     const before = running();
     const ev = evaluateVision(m, [], data, 1.5);
     const r = { loss: ev.teacher.testLoss!, accuracy: ev.teacher.testAccuracy!, examples: 15 };
     assert.equal(ev.kl, null);
     assert.equal(m.training, true);
     assert.equal(running(), before, 'BatchNorm statistics must not change');
-    const expected = torch.tidy(() => torch.noGrad(() => {
-      m.eval();
-      let loss = 0, correct = 0;
-      for (const b of data) {
-        const l = m.forward(b.images);
-        loss += F.crossEntropy(l, b.labels, { reduction: 'sum' }).item();
-        correct += l.argmax(1).eq(b.labels).sum().item();
-      }
-      m.train();
-      return { loss: loss / 15, accuracy: correct / 15 };
-    }));
+    const expected = torch.tidy(() =>
+      torch.noGrad(() => {
+        m.eval();
+        let loss = 0,
+          correct = 0;
+        for (const b of data) {
+          const l = m.forward(b.images);
+          loss += F.crossEntropy(l, b.labels, { reduction: 'sum' }).item();
+          correct += l.argmax(1).eq(b.labels).sum().item();
+        }
+        m.train();
+        return { loss: loss / 15, accuracy: correct / 15 };
+      }),
+    );
     assert.ok(Math.abs(r.loss - expected.loss) < 1e-6);
     assert.equal(r.accuracy, expected.accuracy);
     m.eval();
@@ -75,21 +80,25 @@ describe('visionTask', () => {
     assert.equal(ev.students.length, 1);
     assert.deepEqual(ev.teacher, evaluateVision(t, [], data, 1.5).teacher);
     assert.deepEqual(ev.students[0], evaluateVision(s, [], data, 1.5).teacher);
-    const want = torch.tidy(() => torch.noGrad(() => {
-      t.eval();
-      s.eval();
-      const kls = data.map((b) => klTau(t.forward(b.images) as torch.Tensor, s.forward(b.images) as torch.Tensor, 1.5).item() * 5);
-      t.train();
-      s.train();
-      return kls.reduce((a, b) => a + b) / 15;
-    }));
+    const want = torch.tidy(() =>
+      torch.noGrad(() => {
+        t.eval();
+        s.eval();
+        const kls = data.map((b) => klTau(t.forward(b.images) as torch.Tensor, s.forward(b.images) as torch.Tensor, 1.5).item() * 5);
+        t.train();
+        s.train();
+        return kls.reduce((a, b) => a + b) / 15;
+      }),
+    );
     assert.ok(Math.abs(ev.kl! - want) < 1e-6, `${ev.kl} vs ${want}`);
   });
 
   test('the evaluator releases the batches a lazy source makes', () => {
     torch.manualSeed(0);
     const m = createVisionModel('smallcnn', { numClasses: 4, inChannels: 1 });
-    function* lazy() { for (let i = 0; i < 5; ++i) yield { images: torch.randn([2, 1, 12, 12]), labels: torch.randint(0, 4, [2]) }; }
+    function* lazy() {
+      for (let i = 0; i < 5; ++i) yield { images: torch.randn([2, 1, 12, 12]), labels: torch.randint(0, 4, [2]) };
+    }
     evaluateVision(m, [], lazy(), 1.5);
     const live = torch.memoryStats().liveTensors;
     evaluateVision(m, [], lazy(), 1.5);
@@ -105,12 +114,18 @@ describe('LoT on vision models', () => {
       const model = createVisionModel('preresnet20', { numClasses: 10, inChannels: 3 });
       return { model, optimizer: new torch.optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4 }) };
     };
-    const teacher = learner(0), student = learner(1);
+    const teacher = learner(0),
+      student = learner(1);
     const snapshot = (m: torch.nn.Module) => torch.tidy(() => m.stateDict()['fc.weight'].sum().item());
     const [t0, s0] = [snapshot(teacher.model), snapshot(student.model)];
     let c = 0;
-    const trainer = new LotTrainer({ teacher, students: [student], task: visionTask,
-      config: { alpha: 0.5, n: 2, tau: 1.5, variant: 'kl_ce', detach: true }, studentBatch: () => data[c++ % data.length]! });
+    const trainer = new LotTrainer({
+      teacher,
+      students: [student],
+      task: visionTask,
+      config: { alpha: 0.5, n: 2, tau: 1.5, variant: 'kl_ce', detach: true },
+      studentBatch: () => data[c++ % data.length]!,
+    });
     for (let k = 0; k < 2; ++k) trainer.step(data[k % data.length]);
     const live = torch.memoryStats().liveTensors;
     for (let k = 0; k < 4; ++k) {
@@ -135,11 +150,18 @@ describe('LoT on vision models', () => {
       const model = createVisionModel('smallcnn', { numClasses: 4, inChannels: 1 });
       return { model, optimizer: new torch.optim.SGD(model.parameters(), { lr: 0.01 }) };
     };
-    for (const [mode, perStep] of [['train', 3], ['eval', 1]] as const) {
+    for (const [mode, perStep] of [
+      ['train', 3],
+      ['eval', 1],
+    ] as const) {
       const teacher = learner(0);
-      const trainer = new LotTrainer({ teacher, students: [learner(1)], task: visionTask,
+      const trainer = new LotTrainer({
+        teacher,
+        students: [learner(1)],
+        task: visionTask,
         config: { alpha: 0.5, n: 3, tau: 1.5, variant: 'kl_ce', detach: true, teacherModeInStudentSteps: mode },
-        studentBatch: () => data[2]! });
+        studentBatch: () => data[2]!,
+      });
       trainer.step(data[0]);
       trainer.step(data[1]);
       const tracked = torch.tidy(() => teacher.model.stateDict()['features.1.num_batches_tracked'].item());

@@ -10,8 +10,9 @@ import { useOneThread } from './lot-helpers.js';
 
 useOneThread();
 
-const fixture = JSON.parse(readFileSync(fileURLToPath(new URL('../../test/fixtures/vision-model-preresnet.json', import.meta.url)), 'utf8')) as
-  Record<string, { numClasses: number; inChannels: number; parameters: number; stateDict: [string, number[]][] }>;
+const fixture = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../test/fixtures/vision-model-preresnet.json', import.meta.url)), 'utf8'),
+) as Record<string, { numClasses: number; inChannels: number; parameters: number; stateDict: [string, number[]][] }>;
 
 describe('PreResNet', () => {
   for (const name of ['preresnet20', 'preresnet56']) {
@@ -26,10 +27,16 @@ describe('PreResNet', () => {
 
   test('parameter counts (computed with PyTorch for the same structure)', () => {
     const counts: [string, number, number][] = [
-      ['preresnet20', 10, 272282], ['preresnet20', 100, 278132], ['preresnet32', 10, 466714],
-      ['preresnet44', 10, 404954], ['preresnet56', 10, 590426], ['preresnet56', 100, 613556], ['preresnet110', 10, 1146842],
+      ['preresnet20', 10, 272282],
+      ['preresnet20', 100, 278132],
+      ['preresnet32', 10, 466714],
+      ['preresnet44', 10, 404954],
+      ['preresnet56', 10, 590426],
+      ['preresnet56', 100, 613556],
+      ['preresnet110', 10, 1146842],
     ];
-    for (const [name, numClasses, n] of counts) assert.equal(createVisionModel(name, { numClasses }).numParameters(), n, `${name}/${numClasses}`);
+    for (const [name, numClasses, n] of counts)
+      assert.equal(createVisionModel(name, { numClasses }).numParameters(), n, `${name}/${numClasses}`);
     // the classic bearpaw rule: (d−2)/6 bottlenecks per stage
     assert.equal(new PreResNet(56, { numClasses: 10, blockRule: 'classic' }).numParameters(), 868634);
     // one input channel: the stem has 16·1·9 weights instead of 16·3·9
@@ -96,8 +103,10 @@ describe('SmallCNN and the name lookup', () => {
 
   test('every listed name builds; an unknown name lists the valid ones', () => {
     for (const name of VISION_MODELS) assert.ok(createVisionModel(name, { numClasses: 10 }).numParameters() > 0);
-    assert.throws(() => createVisionModel('resnet18', { numClasses: 10 }),
-      /unknown vision model 'resnet18': use one of preresnet20, preresnet32, preresnet44, preresnet56, preresnet110, smallcnn/);
+    assert.throws(
+      () => createVisionModel('resnet18', { numClasses: 10 }),
+      /unknown vision model 'resnet18': use one of preresnet20, preresnet32, preresnet44, preresnet56, preresnet110, smallcnn/,
+    );
     assert.throws(() => createVisionModel('preresnet26', { numClasses: 10 }), /unknown vision model/);
     assert.throws(() => createVisionModel('preresnet20', { numClasses: 0 }), /numClasses must be an integer >= 1/);
   });

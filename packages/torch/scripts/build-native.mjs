@@ -27,7 +27,7 @@ const gypi = {
     libtorch_libraries: libtorch.libraries.map((l) => `-l${l}`),
   },
 };
-writeFileSync(join(packageDir, 'native', 'libtorch.gypi'), JSON.stringify(gypi, null, 2) + '\n');
+writeFileSync(join(packageDir, 'native', 'libtorch.gypi'), `${JSON.stringify(gypi, null, 2)}\n`);
 
 function newestSource() {
   let newest = statSync(join(packageDir, 'binding.gyp')).mtimeMs;
@@ -37,9 +37,11 @@ function newestSource() {
   return newest;
 }
 
-const upToDate = existsSync(addon) && existsSync(stamp)
-  && readFileSync(stamp, 'utf8') === JSON.stringify(libtorch)
-  && statSync(addon).mtimeMs > newestSource();
+const upToDate =
+  existsSync(addon) &&
+  existsSync(stamp) &&
+  readFileSync(stamp, 'utf8') === JSON.stringify(libtorch) &&
+  statSync(addon).mtimeMs > newestSource();
 if (upToDate && !process.argv.includes('--force')) {
   console.log(`@lot/torch: native addon up to date (libtorch from ${libtorch.source})`);
   process.exit(0);
@@ -48,9 +50,17 @@ if (upToDate && !process.argv.includes('--force')) {
 function nodeGyp() {
   if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) return process.env.npm_config_node_gyp;
   const candidates = [];
-  try { candidates.push(createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js')); } catch { /* not a dependency */ }
+  try {
+    candidates.push(createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js'));
+  } catch {
+    /* not a dependency */
+  }
   const npmDir = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-  candidates.push(npmDir, '/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js', '/usr/local/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js');
+  candidates.push(
+    npmDir,
+    '/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js',
+    '/usr/local/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js',
+  );
   return candidates.find((c) => existsSync(c));
 }
 
@@ -62,9 +72,11 @@ if (!gyp) {
 console.log(`@lot/torch: building the native addon against libtorch from ${libtorch.source}`);
 const jobs = String(Math.max(1, Number(process.env.JOBS) || 2));
 // Same libtorch as the last build: recompile only what changed (make), else start clean.
-const sameLibtorch = existsSync(stamp) && readFileSync(stamp, 'utf8') === JSON.stringify(libtorch)
-  && existsSync(join(packageDir, 'build', 'Makefile'))
-  && statSync(join(packageDir, 'build', 'Makefile')).mtimeMs > statSync(join(packageDir, 'binding.gyp')).mtimeMs;
+const sameLibtorch =
+  existsSync(stamp) &&
+  readFileSync(stamp, 'utf8') === JSON.stringify(libtorch) &&
+  existsSync(join(packageDir, 'build', 'Makefile')) &&
+  statSync(join(packageDir, 'build', 'Makefile')).mtimeMs > statSync(join(packageDir, 'binding.gyp')).mtimeMs;
 const args = [gyp, sameLibtorch ? 'build' : 'rebuild', '--release', '-j', jobs];
 // Build against the headers of the running Node when they are installed
 // beside it (as on our machines), so node-gyp needs no download.

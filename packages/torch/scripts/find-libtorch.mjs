@@ -66,7 +66,13 @@ function fromWheel() {
   if (wheels.length === 0) return undefined;
   wheels.sort((a, b) => versionKey(b.split('/').pop()) - versionKey(a.split('/').pop()));
   const wheel = wheels[0];
-  const target = join(cacheDir, wheel.split('/').pop().replace(/\.whl$/, ''));
+  const target = join(
+    cacheDir,
+    wheel
+      .split('/')
+      .pop()
+      .replace(/\.whl$/, ''),
+  );
   const done = join(target, '.complete');
   if (!existsSync(done)) {
     process.stderr.write(`@lot/torch: unpacking libtorch from ${wheel} into ${target}\n`);
@@ -75,13 +81,14 @@ function fromWheel() {
     mkdirSync(partial, { recursive: true });
     const unzip = spawnSync('unzip', ['-q', '-o', wheel, 'torch/include/*', 'torch/lib/*', '-d', partial], { stdio: 'inherit' });
     if (unzip.error || unzip.status !== 0) {
-      const script = 'import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nz.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith(("torch/include/", "torch/lib/"))])';
+      const script =
+        'import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nz.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith(("torch/include/", "torch/lib/"))])';
       execFileSync('python3', ['-c', script, wheel, partial], { stdio: 'inherit' });
     }
     rmSync(target, { recursive: true, force: true });
     renameSync(join(partial, 'torch'), target);
     rmSync(partial, { recursive: true, force: true });
-    writeFileSync(done, wheel + '\n');
+    writeFileSync(done, `${wheel}\n`);
   }
   return layout(target, `wheel ${wheel}`);
 }
@@ -98,14 +105,16 @@ function fromSystem() {
 export function findLibtorch() {
   const found = fromEnv() ?? fromPython() ?? fromWheel() ?? fromSystem();
   if (!found) {
-    throw new Error([
-      '@lot/torch needs libtorch and found none. Any one of these works:',
-      '  1. set LIBTORCH to an unpacked libtorch (a folder with include/ and lib/);',
-      '  2. install Python torch:  pip install torch',
-      "  3. put a torch wheel (torch-*.whl) in pip's find-links folder (PIP_FIND_LINKS or pip config);",
-      '  4. install the system package:  apt-get install libtorch-dev',
-      'then run npm install again.',
-    ].join('\n'));
+    throw new Error(
+      [
+        '@lot/torch needs libtorch and found none. Any one of these works:',
+        '  1. set LIBTORCH to an unpacked libtorch (a folder with include/ and lib/);',
+        '  2. install Python torch:  pip install torch',
+        "  3. put a torch wheel (torch-*.whl) in pip's find-links folder (PIP_FIND_LINKS or pip config);",
+        '  4. install the system package:  apt-get install libtorch-dev',
+        'then run npm install again.',
+      ].join('\n'),
+    );
   }
   const libs = readdirSync(found.lib);
   found.libraries = ['c10', 'torch_cpu', 'torch'].filter((l) => libs.includes(`lib${l}.so`));

@@ -1,7 +1,7 @@
 // Autograd beyond Tensor.backward: gradients of outputs with respect to inputs,
 // and the grad-mode scopes.
 import { native } from './native.js';
-import { Tensor, wrapOrNull } from './tensor.js';
+import { type Tensor, wrapOrNull } from './tensor.js';
 
 export interface GradOptions {
   gradOutputs?: (Tensor | null)[];
@@ -16,7 +16,14 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opti
   const ins = Array.isArray(inputs) ? inputs : [inputs];
   const gradOutputs = options.gradOutputs ? options.gradOutputs.map((g) => g?.handle ?? null) : null;
   return native
-    .autogradGrad(outs.map((t) => t.handle), ins.map((t) => t.handle), gradOutputs, options.retainGraph, options.createGraph, options.allowUnused)
+    .autogradGrad(
+      outs.map((t) => t.handle),
+      ins.map((t) => t.handle),
+      gradOutputs,
+      options.retainGraph,
+      options.createGraph,
+      options.allowUnused,
+    )
     .map(wrapOrNull);
 }
 

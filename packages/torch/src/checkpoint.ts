@@ -13,7 +13,7 @@
 // The random state is libtorch's default (CPU) generator; a seeded DataLoader
 // resumes from its (epoch, batch), which belong in `extra`.
 import { tidy } from './scope.js';
-import { load, save, Saveable } from './serialize.js';
+import { load, save, type Saveable } from './serialize.js';
 import { getRngState, setRngState } from './runtime.js';
 import { Tensor } from './tensor.js';
 import type { Optimizer, OptimizerStateDict } from './optim/optimizer.js';
@@ -53,8 +53,12 @@ const FORMAT = 'lot-checkpoint';
 const VERSION = 1;
 
 function isStateDictModule(x: unknown): x is StateDictModule {
-  return typeof x === 'object' && x !== null && typeof (x as StateDictModule).stateDict === 'function'
-    && typeof (x as StateDictModule).loadStateDict === 'function';
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as StateDictModule).stateDict === 'function' &&
+    typeof (x as StateDictModule).loadStateDict === 'function'
+  );
 }
 
 /** Items by key: a single item is '0', a list's items are '0', '1', ..., a record keeps its names. */
@@ -79,7 +83,9 @@ export function saveCheckpoint(path: string, parts: CheckpointParts): void {
       else record.models = Object.fromEntries(entries(parts.model, isStateDictModule).map(([k, m]) => [k, m.stateDict()]));
     }
     if (parts.optimizers !== undefined) {
-      record.optimizers = Object.fromEntries(entries(parts.optimizers, isOptimizer).map(([k, o]) => [k, o.stateDict() as unknown as Saveable]));
+      record.optimizers = Object.fromEntries(
+        entries(parts.optimizers, isOptimizer).map(([k, o]) => [k, o.stateDict() as unknown as Saveable]),
+      );
     }
     if (parts.schedulers !== undefined) {
       record.schedulers = Object.fromEntries(entries(parts.schedulers, isScheduler).map(([k, s]) => [k, s.stateDict()]));
@@ -91,7 +97,9 @@ export function saveCheckpoint(path: string, parts: CheckpointParts): void {
 }
 
 function refuse(path: string, why: string): never {
-  throw new Error(`${path} is not a usable checkpoint: ${why}. Delete or move it and start from scratch, or pass a file written by saveCheckpoint().`);
+  throw new Error(
+    `${path} is not a usable checkpoint: ${why}. Delete or move it and start from scratch, or pass a file written by saveCheckpoint().`,
+  );
 }
 
 /**
@@ -108,18 +116,22 @@ export function loadCheckpoint(path: string, targets: CheckpointTargets = {}): {
     try {
       record = load(path);
     } catch (e) {
-      throw new Error(`cannot load checkpoint: ${(e as Error).message.replace(/\.+$/, '')}. Delete or move the file and start from scratch, or pass a file written by saveCheckpoint().`);
+      throw new Error(
+        `cannot load checkpoint: ${(e as Error).message.replace(/\.+$/, '')}. Delete or move the file and start from scratch, or pass a file written by saveCheckpoint().`,
+      );
     }
     if (record === null || typeof record !== 'object' || Array.isArray(record) || record instanceof Tensor) {
       refuse(path, 'it is a torch.save file but holds no record');
     }
     const r = record as { [key: string]: Saveable };
     if (r.format !== FORMAT) refuse(path, "it is a torch.save file but not a LoT checkpoint (no format: 'lot-checkpoint')");
-    if (typeof r.version !== 'number' || r.version > VERSION) refuse(path, `it has checkpoint version ${String(r.version)}, newer than this library's ${VERSION}`);
+    if (typeof r.version !== 'number' || r.version > VERSION)
+      refuse(path, `it has checkpoint version ${String(r.version)}, newer than this library's ${VERSION}`);
 
     const section = (key: string, what: string): { [k: string]: Saveable } => {
       const s = r[key];
-      if (s === undefined || s === null || typeof s !== 'object' || Array.isArray(s) || s instanceof Tensor) refuse(path, `it has no ${what}`);
+      if (s === undefined || s === null || typeof s !== 'object' || Array.isArray(s) || s instanceof Tensor)
+        refuse(path, `it has no ${what}`);
       return s as { [k: string]: Saveable };
     };
     const pick = <T>(value: Some<T>, isItem: (x: unknown) => boolean, saved: { [k: string]: Saveable }, what: string): [T, Saveable][] => {
@@ -127,7 +139,8 @@ export function loadCheckpoint(path: string, targets: CheckpointTargets = {}): {
       const keys = Object.keys(saved);
       if (wanted.length !== keys.length) refuse(path, `it holds ${keys.length} ${what} but ${wanted.length} were given to restore`);
       return wanted.map(([k, item]) => {
-        if (!(k in saved)) refuse(path, `it has no ${what.replace(/s$/, '')} named '${k}' (it has ${keys.map((n) => `'${n}'`).join(', ')})`);
+        if (!(k in saved))
+          refuse(path, `it has no ${what.replace(/s$/, '')} named '${k}' (it has ${keys.map((n) => `'${n}'`).join(', ')})`);
         return [item, saved[k]];
       });
     };
@@ -141,8 +154,14 @@ export function loadCheckpoint(path: string, targets: CheckpointTargets = {}): {
         models = [[targets.model, r.model]];
       } else models = pick(targets.model, isStateDictModule, section('models', 'models'), 'models');
     }
-    const optimizers = targets.optimizers === undefined ? [] : pick(targets.optimizers, isOptimizer, section('optimizers', 'optimizer states'), 'optimizers');
-    const schedulers = targets.schedulers === undefined ? [] : pick(targets.schedulers, isScheduler, section('schedulers', 'scheduler states'), 'schedulers');
+    const optimizers =
+      targets.optimizers === undefined
+        ? []
+        : pick(targets.optimizers, isOptimizer, section('optimizers', 'optimizer states'), 'optimizers');
+    const schedulers =
+      targets.schedulers === undefined
+        ? []
+        : pick(targets.schedulers, isScheduler, section('schedulers', 'scheduler states'), 'schedulers');
     const extra = r.extra ?? {};
     if (typeof extra !== 'object' || Array.isArray(extra) || extra instanceof Tensor) refuse(path, 'its extra values are not a record');
 

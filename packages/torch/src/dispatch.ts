@@ -1,7 +1,7 @@
 // Calling operators from TypeScript: typed wrappers use `callTensor` with a
 // cached id; `ops` reaches every ATen operator by name, e.g.
 // torch.ops.aten.add.Tensor(a, b) or torch.ops.aten.relu.default(x).
-import { Handle, native } from './native.js';
+import { type Handle, native } from './native.js';
 import { opId } from './op-registry.js';
 import { Tensor, wrap } from './tensor.js';
 
@@ -44,17 +44,26 @@ export function callOperator(qualified: string, ...args: unknown[]): unknown {
 type OverloadTable = Record<string, (...args: unknown[]) => any>;
 
 /** torch.ops.<namespace>.<name>.<overload>(...args); the overload 'default' is the unnamed one. */
-export const ops: Record<string, Record<string, OverloadTable>> = new Proxy({}, {
-  get(_, namespace: string) {
-    return new Proxy({}, {
-      get(__, name: string) {
-        return new Proxy({}, {
-          get(___, overload: string) {
-            const qualified = `${namespace}::${name}${overload === 'default' ? '' : '.' + overload}`;
-            return (...args: unknown[]) => callOperator(qualified, ...args);
+export const ops: Record<string, Record<string, OverloadTable>> = new Proxy(
+  {},
+  {
+    get(_, namespace: string) {
+      return new Proxy(
+        {},
+        {
+          get(__, name: string) {
+            return new Proxy(
+              {},
+              {
+                get(___, overload: string) {
+                  const qualified = `${namespace}::${name}${overload === 'default' ? '' : `.${overload}`}`;
+                  return (...args: unknown[]) => callOperator(qualified, ...args);
+                },
+              },
+            );
           },
-        });
-      },
-    });
+        },
+      );
+    },
   },
-});
+);

@@ -26,7 +26,7 @@ function makeFormatter(values: number[], floating: boolean, isBool: boolean): { 
     if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
     const sign = Object.is(v, -0) ? '-' : '';
     if (sciMode) return sign + sci(v);
-    return sign + (intMode ? v.toFixed(0) + '.' : halfEven(v, 4, false));
+    return sign + (intMode ? `${v.toFixed(0)}.` : halfEven(v, 4, false));
   };
   const width = finite.length === 0 ? 1 : Math.max(1, ...finite.map((v) => text(v).length));
   return { text, width };
@@ -49,9 +49,15 @@ function summarized(values: number[], shape: number[]): number[] {
   const out: number[] = [];
   const sizes: number[] = [];
   let acc = 1;
-  for (let d = shape.length - 1; d >= 0; --d) { sizes[d] = acc; acc *= shape[d]; }
+  for (let d = shape.length - 1; d >= 0; --d) {
+    sizes[d] = acc;
+    acc *= shape[d];
+  }
   const walk = (d: number, offset: number) => {
-    if (d === shape.length) { out.push(values[offset]); return; }
+    if (d === shape.length) {
+      out.push(values[offset]);
+      return;
+    }
     const n = shape[d];
     const idx = n > 2 * EDGE_ITEMS ? [0, 1, 2, n - 3, n - 2, n - 1] : [...Array(n).keys()];
     for (const i of idx) walk(d + 1, offset + i * sizes[d]);
@@ -72,23 +78,27 @@ export function formatTensor(t: Tensor): string {
 
   const strides: number[] = [];
   let acc = 1;
-  for (let d = shape.length - 1; d >= 0; --d) { strides[d] = acc; acc *= shape[d]; }
+  for (let d = shape.length - 1; d >= 0; --d) {
+    strides[d] = acc;
+    acc *= shape[d];
+  }
   const indent = ' '.repeat('tensor('.length);
   const render = (d: number, offset: number): string => {
     if (shape.length === 0) return pad(text(values[0]));
     const n = shape[d];
-    const indices = summarize && n > 2 * EDGE_ITEMS
-      ? [...Array(EDGE_ITEMS).keys(), -1, ...Array.from({ length: EDGE_ITEMS }, (_, i) => n - EDGE_ITEMS + i)]
-      : [...Array(n).keys()];
+    const indices =
+      summarize && n > 2 * EDGE_ITEMS
+        ? [...Array(EDGE_ITEMS).keys(), -1, ...Array.from({ length: EDGE_ITEMS }, (_, i) => n - EDGE_ITEMS + i)]
+        : [...Array(n).keys()];
     if (d === shape.length - 1) {
       const items = indices.map((i) => (i < 0 ? ' ...' : pad(text(values[offset + i]))));
       const perLine = Math.max(1, Math.floor((LINE_WIDTH - indent.length - d) / (width + 2)));
       const lines: string[] = [];
       for (let i = 0; i < items.length; i += perLine) lines.push(items.slice(i, i + perLine).join(', '));
-      return '[' + lines.join(',\n' + indent + ' '.repeat(d + 1)) + ']';
+      return `[${lines.join(`,\n${indent}${' '.repeat(d + 1)}`)}]`;
     }
-    const sep = ',' + '\n'.repeat(shape.length - 1 - d) + indent + ' '.repeat(d + 1);
-    return '[' + indices.map((i) => (i < 0 ? '...' : render(d + 1, offset + i * strides[d]))).join(sep) + ']';
+    const sep = `,${'\n'.repeat(shape.length - 1 - d)}${indent}${' '.repeat(d + 1)}`;
+    return `[${indices.map((i) => (i < 0 ? '...' : render(d + 1, offset + i * strides[d]))).join(sep)}]`;
   };
   const parts: string[] = [];
   if (values.length === 0 && shape.length !== 1) parts.push(`size=(${shape.join(', ')})`);
@@ -98,11 +108,16 @@ export function formatTensor(t: Tensor): string {
   if (gradFn) parts.push(`grad_fn=<${gradFn}>`);
   else if (t.requiresGrad) parts.push('requires_grad=True');
   // A suffix goes on a new line when it would pass the line width, as _add_suffixes.
-  let out = 'tensor(' + (values.length === 0 ? '[]' : render(0, 0));
+  let out = `tensor(${values.length === 0 ? '[]' : render(0, 0)}`;
   let lastLine = out.length - out.lastIndexOf('\n') + 1;
   for (const part of parts) {
-    if (lastLine + part.length + 2 > LINE_WIDTH) { out += ',\n' + indent + part; lastLine = indent.length + part.length; }
-    else { out += ', ' + part; lastLine += part.length + 2; }
+    if (lastLine + part.length + 2 > LINE_WIDTH) {
+      out += `,\n${indent}${part}`;
+      lastLine = indent.length + part.length;
+    } else {
+      out += `, ${part}`;
+      lastLine += part.length + 2;
+    }
   }
-  return out + ')';
+  return `${out})`;
 }

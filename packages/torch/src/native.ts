@@ -32,8 +32,14 @@ export interface NativeBinding {
   setNumThreads(n: number): void;
   buildInfo(): { torchVersion: string; cudaAvailable: boolean; cudaDeviceCount: number; parallelInfo: string };
   backward(h: Handle, gradient: Handle | null, retainGraph?: boolean, createGraph?: boolean): void;
-  autogradGrad(outputs: Handle[], inputs: Handle[], gradOutputs: (Handle | null)[] | null, retainGraph?: boolean,
-    createGraph?: boolean, allowUnused?: boolean): (Handle | null)[];
+  autogradGrad(
+    outputs: Handle[],
+    inputs: Handle[],
+    gradOutputs: (Handle | null)[] | null,
+    retainGraph?: boolean,
+    createGraph?: boolean,
+    allowUnused?: boolean,
+  ): (Handle | null)[];
   grad(h: Handle): Handle | null;
   setGrad(h: Handle, g: Handle | null): void;
   requiresGrad(h: Handle): boolean;
@@ -54,15 +60,19 @@ function load(): NativeBinding {
   // without locks (and tensors could not cross threads anyway), so a worker
   // thread is refused here, before the addon is loaded.
   if (!isMainThread) {
-    throw new Error('@lot/torch can only be used from the main thread, not from a worker thread: its native addon keeps '
-      + 'process-wide state that is not synchronized across threads. Keep tensors on the main thread and pass plain data '
-      + "(TypedArrays, SharedArrayBuffers) to and from workers, as torch.data's prefetch workers do; for a second "
-      + 'libtorch, use a child process (child_process.fork).');
+    throw new Error(
+      '@lot/torch can only be used from the main thread, not from a worker thread: its native addon keeps ' +
+        'process-wide state that is not synchronized across threads. Keep tensors on the main thread and pass plain data ' +
+        "(TypedArrays, SharedArrayBuffers) to and from workers, as torch.data's prefetch workers do; for a second " +
+        'libtorch, use a child process (child_process.fork).',
+    );
   }
   const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const addon = join(packageDir, 'build', 'Release', 'lot_torch.node');
   if (!existsSync(addon)) {
-    throw new Error(`@lot/torch: the native addon is not built (${addon} is missing). Run \`npm install\` at the repository root; it finds libtorch and builds the addon.`);
+    throw new Error(
+      `@lot/torch: the native addon is not built (${addon} is missing). Run \`npm install\` at the repository root; it finds libtorch and builds the addon.`,
+    );
   }
   return createRequire(import.meta.url)(addon) as NativeBinding;
 }

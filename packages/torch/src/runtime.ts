@@ -1,6 +1,6 @@
 // Process-wide settings and facts: randomness, threads, memory, the libtorch build.
 import { native } from './native.js';
-import { Tensor, wrap } from './tensor.js';
+import { type Tensor, wrap } from './tensor.js';
 
 /** Seeds libtorch's default generator: identical seeds give identical tensors. */
 export function manualSeed(seed: number): void {

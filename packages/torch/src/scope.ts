@@ -19,7 +19,9 @@ export function track(t: Tracked): void {
 
 /** Exempts tensors from every enclosing scope; they live until disposed (or collected). */
 export function keep<T>(value: T): T {
-  visitTensors(value, (t) => { t.kept = true; });
+  visitTensors(value, (t) => {
+    t.kept = true;
+  });
   return value;
 }
 

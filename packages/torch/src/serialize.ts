@@ -5,7 +5,7 @@
 // leaves a half-written file behind.
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from './atomic-write.js';
-import { Handle, native } from './native.js';
+import { type Handle, native } from './native.js';
 import { Tensor, wrap } from './tensor.js';
 
 export type Saveable = Tensor | number | string | boolean | null | Saveable[] | { [key: string]: Saveable };
@@ -42,7 +42,9 @@ export function deserialize(bytes: Uint8Array, source = 'the data'): Saveable {
   try {
     return fromNative(native.pickleLoad(bytes));
   } catch (e) {
-    throw new Error(`${source} is not a readable torch.save file (truncated, corrupt or another format): ${(e as Error).message.split('\n')[0]}`);
+    throw new Error(
+      `${source} is not a readable torch.save file (truncated, corrupt or another format): ${(e as Error).message.split('\n')[0]}`,
+    );
   }
 }
 

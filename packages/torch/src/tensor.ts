@@ -2,9 +2,9 @@
 // data access, autograd accessors and lifetime. Operations are attached as
 // methods in tensor-methods.ts; functional forms live in ops/.
 import { inspect } from 'node:util';
-import { DType, TypedArray, dtypeFromCode, typedArrayFor } from './dtype.js';
+import { type DType, type TypedArray, dtypeFromCode, typedArrayFor } from './dtype.js';
 import { formatTensor } from './format.js';
-import { Handle, native } from './native.js';
+import { type Handle, native } from './native.js';
 import { opId } from './op-registry.js';
 import { track } from './scope.js';
 
@@ -25,12 +25,24 @@ export class Tensor {
     track(this);
   }
 
-  get shape(): number[] { return native.shape(this.handle); }
-  get dtype(): DType { return dtypeFromCode(native.dtype(this.handle)); }
-  get device(): string { return native.device(this.handle); }
-  get ndim(): number { return native.shape(this.handle).length; }
-  dim(): number { return this.ndim; }
-  numel(): number { return native.numel(this.handle); }
+  get shape(): number[] {
+    return native.shape(this.handle);
+  }
+  get dtype(): DType {
+    return dtypeFromCode(native.dtype(this.handle));
+  }
+  get device(): string {
+    return native.device(this.handle);
+  }
+  get ndim(): number {
+    return native.shape(this.handle).length;
+  }
+  dim(): number {
+    return this.ndim;
+  }
+  numel(): number {
+    return native.numel(this.handle);
+  }
   /** The size of one dimension (negative counts from the end), or the whole shape. */
   size(): number[];
   size(dim: number): number;
@@ -41,21 +53,37 @@ export class Tensor {
     if (d < 0 || d >= shape.length) throw new RangeError(`dimension ${dim} is out of range for a tensor with ${shape.length} dimensions`);
     return shape[d];
   }
-  stride(): number[] { return native.strides(this.handle); }
-  isContiguous(): boolean { return native.isContiguous(this.handle); }
+  stride(): number[] {
+    return native.strides(this.handle);
+  }
+  isContiguous(): boolean {
+    return native.isContiguous(this.handle);
+  }
 
-  get requiresGrad(): boolean { return native.requiresGrad(this.handle); }
-  set requiresGrad(value: boolean) { native.setRequiresGrad(this.handle, value); }
+  get requiresGrad(): boolean {
+    return native.requiresGrad(this.handle);
+  }
+  set requiresGrad(value: boolean) {
+    native.setRequiresGrad(this.handle, value);
+  }
   requiresGrad_(value = true): this {
     native.setRequiresGrad(this.handle, value);
     return this;
   }
   /** The accumulated gradient, or null. Each read returns a new handle to the same tensor. */
-  get grad(): Tensor | null { return wrapOrNull(native.grad(this.handle)); }
-  set grad(value: Tensor | null) { native.setGrad(this.handle, value ? value.handle : null); }
-  get isLeaf(): boolean { return native.isLeaf(this.handle); }
+  get grad(): Tensor | null {
+    return wrapOrNull(native.grad(this.handle));
+  }
+  set grad(value: Tensor | null) {
+    native.setGrad(this.handle, value ? value.handle : null);
+  }
+  get isLeaf(): boolean {
+    return native.isLeaf(this.handle);
+  }
   /** The name of the autograd node that made this tensor, e.g. 'AddBackward0'. */
-  get gradFn(): string | null { return native.gradFnName(this.handle); }
+  get gradFn(): string | null {
+    return native.gradFnName(this.handle);
+  }
   retainGrad(): this {
     native.retainGrad(this.handle);
     return this;
@@ -99,14 +127,20 @@ export class Tensor {
     native.dispose(this.handle);
   }
   // Another Tensor object may share this handle (an in-place op wrapped twice), so ask the native side unless we know.
-  get isDisposed(): boolean { return this.released || native.isDisposed(this.handle); }
-  [Symbol.dispose](): void { this.dispose(); }
+  get isDisposed(): boolean {
+    return this.released || native.isDisposed(this.handle);
+  }
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
 
   toString(): string {
     if (this.isDisposed) return 'tensor(<disposed>)';
     return formatTensor(this);
   }
-  [inspect.custom](): string { return this.toString(); }
+  [inspect.custom](): string {
+    return this.toString();
+  }
 }
 
 const FLOAT32_CODE = 6;

@@ -54,7 +54,10 @@ describe('requiresGrad, leaves and backward', () => {
 
   test('gradients accumulate across separate graphs until cleared; .grad can be set to null', () => {
     const w = f64([1, 1]).requiresGrad_();
-    for (let i = 0; i < 3; ++i) w.mul(f64([1, 2])).sum().backward();
+    for (let i = 0; i < 3; ++i)
+      w.mul(f64([1, 2]))
+        .sum()
+        .backward();
     assert.deepEqual(w.grad!.tolist(), [3, 6]);
     w.grad = null;
     assert.equal(w.grad, null);
@@ -98,7 +101,13 @@ describe('grad modes', () => {
     });
     assert.equal(y.requiresGrad, false);
     assert.equal(torch.isGradEnabled(), true);
-    assert.throws(() => torch.noGrad(() => { throw new Error('inner'); }), /inner/);
+    assert.throws(
+      () =>
+        torch.noGrad(() => {
+          throw new Error('inner');
+        }),
+      /inner/,
+    );
     assert.equal(torch.isGradEnabled(), true);
     assert.throws(() => torch.noGrad((async () => 1) as unknown as () => number), /synchronous/);
     assert.equal(torch.isGradEnabled(), true);
@@ -124,7 +133,13 @@ describe('grad modes', () => {
     assert.equal(out.requiresGrad, false);
     assert.deepEqual(out.tolist(), [6]);
     expectError(() => w.mul(out).sum().backward(), /Inference tensors cannot be saved for backward/);
-    assert.throws(() => torch.inferenceMode(() => { throw new Error('from inside'); }), /from inside/);
+    assert.throws(
+      () =>
+        torch.inferenceMode(() => {
+          throw new Error('from inside');
+        }),
+      /from inside/,
+    );
     assert.equal(torch.isInferenceMode(), false);
     assert.equal(w.mul(2).requiresGrad, true);
   });
@@ -141,7 +156,10 @@ describe('torch.autograd.grad', () => {
     const [a, b] = torch.grad(x.sum(), [x, z], { allowUnused: true });
     assert.deepEqual(a!.tolist(), [1, 1]);
     assert.equal(b, null);
-    expectError(() => torch.grad(x.sum(), [x, z]), /autogradGrad: element 1 ?of the differentiated Tensors appears to not have been used in the graph/);
+    expectError(
+      () => torch.grad(x.sum(), [x, z]),
+      /autogradGrad: element 1 ?of the differentiated Tensors appears to not have been used in the graph/,
+    );
   });
 
   test('gradOutputs weight a non-scalar output', () => {

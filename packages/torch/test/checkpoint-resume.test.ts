@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as torch from '../src/index.js';
-import { nn, optim, Tensor } from '../src/index.js';
+import { nn, optim, type Tensor } from '../src/index.js';
 import { useOneThread } from './helpers.js';
 
 useOneThread();
@@ -26,13 +26,19 @@ class TinyNet {
       'fc2.bias': torch.zeros([3]).requiresGrad_(),
     });
   }
-  parameters(): Tensor[] { return Object.values(this.params); }
-  namedParameters(): [string, Tensor][] { return Object.entries(this.params); }
+  parameters(): Tensor[] {
+    return Object.values(this.params);
+  }
+  namedParameters(): [string, Tensor][] {
+    return Object.entries(this.params);
+  }
   stateDict(): Record<string, Tensor> {
     return Object.fromEntries(Object.entries(this.params).map(([k, p]) => [k, p.detach()]));
   }
   loadStateDict(sd: Record<string, Tensor>): void {
-    torch.noGrad(() => { for (const [k, p] of Object.entries(this.params)) p.copy_(sd[k]); });
+    torch.noGrad(() => {
+      for (const [k, p] of Object.entries(this.params)) p.copy_(sd[k]);
+    });
   }
   forward(x: Tensor): Tensor {
     const p = this.params;
@@ -41,20 +47,28 @@ class TinyNet {
   }
 }
 
-interface Run { model: TinyNet; opt: optim.AdamW; sched: optim.LRScheduler }
+interface Run {
+  model: TinyNet;
+  opt: optim.AdamW;
+  sched: optim.LRScheduler;
+}
 
 function setup(seed: number): Run {
   torch.manualSeed(seed);
   const model = new TinyNet();
   const p = model.params;
-  const opt = new optim.AdamW([
-    { params: [p['fc1.weight'], p['fc2.weight']], weightDecay: 0.05 },
-    { params: [p['fc1.bias'], p['fc2.bias']], weightDecay: 0, lr: 0.02 },
-  ], { lr: 0.01, amsgrad: true });
-  const sched = new optim.SequentialLR(opt, [
-    new optim.LinearLR(opt, { startFactor: 0.1, totalIters: 5 }),
-    new optim.CosineAnnealingLR(opt, 30, 1e-4),
-  ], [5]);
+  const opt = new optim.AdamW(
+    [
+      { params: [p['fc1.weight'], p['fc2.weight']], weightDecay: 0.05 },
+      { params: [p['fc1.bias'], p['fc2.bias']], weightDecay: 0, lr: 0.02 },
+    ],
+    { lr: 0.01, amsgrad: true },
+  );
+  const sched = new optim.SequentialLR(
+    opt,
+    [new optim.LinearLR(opt, { startFactor: 0.1, totalIters: 5 }), new optim.CosineAnnealingLR(opt, 30, 1e-4)],
+    [5],
+  );
   return { model, opt, sched };
 }
 
@@ -64,7 +78,10 @@ function train(r: Run, steps: number): void {
     r.opt.zeroGrad();
     torch.tidy(() => {
       const x = torch.randn([8, 4]);
-      const y = x.narrow(1, 0, 3).sin().add(torch.randn([8, 3]).mul(0.1));
+      const y = x
+        .narrow(1, 0, 3)
+        .sin()
+        .add(torch.randn([8, 3]).mul(0.1));
       r.model.forward(x).sub(y).square().mean().backward();
     });
     optim.clipGradNorm_(r.model.parameters(), 1.0);
@@ -108,7 +125,11 @@ describe('checkpoint resume', () => {
 
   function saveThenCheck(path: string, r: Run, step: number) {
     torch.saveCheckpoint(path, { model: r.model, optimizers: r.opt, schedulers: r.sched, extra: { step, note: 'halfway' } });
-    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp')), [], 'no temporary file left behind');
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes('.tmp')),
+      [],
+      'no temporary file left behind',
+    );
   }
 });
 
@@ -116,9 +137,18 @@ describe('checkpoint with torch.nn modules', () => {
   it('restores a Sequential with dropout and BatchNorm buffers, several models by name, and several optimizers', () => {
     const make = (seed: number) => {
       torch.manualSeed(seed);
-      const teacher = new nn.Sequential(new nn.Linear(4, 8), new nn.BatchNorm1d(8), new nn.ReLU(), new nn.Dropout(0.2), new nn.Linear(8, 2));
+      const teacher = new nn.Sequential(
+        new nn.Linear(4, 8),
+        new nn.BatchNorm1d(8),
+        new nn.ReLU(),
+        new nn.Dropout(0.2),
+        new nn.Linear(8, 2),
+      );
       const student = new nn.Sequential(new nn.Linear(4, 2));
-      const optimizers = { teacher: new optim.SGD(teacher.parameters(), { lr: 0.1, momentum: 0.9 }), student: new optim.Adam(student.parameters(), { lr: 0.01 }) };
+      const optimizers = {
+        teacher: new optim.SGD(teacher.parameters(), { lr: 0.1, momentum: 0.9 }),
+        student: new optim.Adam(student.parameters(), { lr: 0.01 }),
+      };
       const schedulers = [new optim.StepLR(optimizers.teacher, 3, 0.5), new optim.ExponentialLR(optimizers.student, 0.9)];
       return { models: { teacher, student }, optimizers, schedulers };
     };
@@ -164,7 +194,12 @@ describe('checkpoint memory and extra values', () => {
     train(r, 2);
     const path = join(dir, 'cycle.ckpt');
     const ema = torch.arange(0, 6).reshape([2, 3]);
-    torch.saveCheckpoint(path, { model: r.model, optimizers: [r.opt], schedulers: [r.sched], extra: { ema, history: [1, 2.5, 'x'], nested: { ok: true } } });
+    torch.saveCheckpoint(path, {
+      model: r.model,
+      optimizers: [r.opt],
+      schedulers: [r.sched],
+      extra: { ema, history: [1, 2.5, 'x'], nested: { ok: true } },
+    });
     const extra = torch.loadCheckpoint(path, { model: r.model, optimizers: [r.opt], schedulers: [r.sched] });
     assert.deepEqual((extra.ema as Tensor).tolist(), ema.tolist());
     assert.deepEqual(extra.history, [1, 2.5, 'x']);
@@ -185,12 +220,15 @@ describe('bad checkpoints are refused', () => {
   const model = new TinyNet();
   torch.saveCheckpoint(good, { model, extra: { step: 3 } });
   const expectRefused = (path: string, pattern: RegExp) =>
-    assert.throws(() => torch.loadCheckpoint(path, { model }), (e: Error) => {
-      assert.ok(e.message.includes(path), `the message names the file: ${e.message}`);
-      assert.match(e.message, pattern);
-      assert.match(e.message, /Delete or move/);
-      return true;
-    });
+    assert.throws(
+      () => torch.loadCheckpoint(path, { model }),
+      (e: Error) => {
+        assert.ok(e.message.includes(path), `the message names the file: ${e.message}`);
+        assert.match(e.message, pattern);
+        assert.match(e.message, /Delete or move/);
+        return true;
+      },
+    );
 
   it('a truncated file', () => {
     const bytes = readFileSync(good);
@@ -235,7 +273,10 @@ describe('bad checkpoints are refused', () => {
     const before = readFileSync(good);
     assert.throws(() => torch.saveCheckpoint(good, { model, extra: { bad: (() => 1) as any } }));
     assert.deepEqual(readFileSync(good), before);
-    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes('.tmp')),
+      [],
+    );
     assert.equal(torch.loadCheckpoint(good, { model }).step, 3);
   });
 });

@@ -14,7 +14,10 @@ const { data } = torch;
 
 /** N items: x[i] = [i, i + 0.5] (float32), y[i] = i (int64). */
 function numbered(n: number) {
-  const x = torch.tensor(Float32Array.from({ length: 2 * n }, (_, k) => (k >> 1) + (k & 1) * 0.5), { shape: [n, 2] });
+  const x = torch.tensor(
+    Float32Array.from({ length: 2 * n }, (_, k) => (k >> 1) + (k & 1) * 0.5),
+    { shape: [n, 2] },
+  );
   const y = torch.tensor(BigInt64Array.from({ length: n }, (_, i) => BigInt(i)));
   return { x, y, ds: new data.TensorDataset(x, y) };
 }
@@ -39,7 +42,7 @@ function plain(v: unknown): unknown {
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
   return v;
 }
-const labelsOf = (epoch: unknown[]) => epoch.flatMap((b) => ((b as { values: number[] }[])[1]).values);
+const labelsOf = (epoch: unknown[]) => epoch.flatMap((b) => (b as { values: number[] }[])[1].values);
 
 const live = () => torch.memoryStats().liveTensors;
 
@@ -54,7 +57,7 @@ describe('batching', () => {
     assert.deepEqual(sizes, [4, 4, 2]);
     const epoch = epochOf(loader);
     assert.deepEqual(labelsOf(epoch), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    const first = (epoch[0] as { shape: number[]; dtype: string; values: number[] }[]);
+    const first = epoch[0] as { shape: number[]; dtype: string; values: number[] }[];
     assert.deepEqual(first[0].shape, [4, 2]);
     assert.equal(first[0].dtype, 'float32');
     assert.deepEqual(first[0].values, [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5]);
@@ -93,8 +96,14 @@ describe('seeded shuffling', () => {
     const e0 = labelsOf(epochOf(loader));
     const e1 = labelsOf(epochOf(loader));
     assert.notDeepEqual(e0, e1);
-    assert.deepEqual([...e0].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
-    assert.deepEqual([...e1].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
+    assert.deepEqual(
+      [...e0].sort((a, b) => a - b),
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+    assert.deepEqual(
+      [...e1].sort((a, b) => a - b),
+      Array.from({ length: 50 }, (_, i) => i),
+    );
     assert.equal(loader.epoch, 2);
     loader.setEpoch(1);
     assert.deepEqual(labelsOf(epochOf(loader)), e1);
@@ -114,7 +123,10 @@ describe('seeded shuffling', () => {
   });
 
   test('without shuffle the order is the dataset order', () => {
-    assert.deepEqual(labelsOf(epochOf(new data.DataLoader(ds, { batchSize: 7 }))), Array.from({ length: 50 }, (_, i) => i));
+    assert.deepEqual(
+      labelsOf(epochOf(new data.DataLoader(ds, { batchSize: 7 }))),
+      Array.from({ length: 50 }, (_, i) => i),
+    );
   });
 });
 
@@ -144,7 +156,11 @@ describe('collation', () => {
     assert.equal(batch.flag.dtype, 'bool');
     assert.deepEqual(batch.flag.tolist(), [true, false, true]);
     assert.equal(batch.features.dtype, 'int32');
-    assert.deepEqual(batch.features.tolist(), [[0, 0, 0], [1, 2, 3], [2, 4, 6]]);
+    assert.deepEqual(batch.features.tolist(), [
+      [0, 0, 0],
+      [1, 2, 3],
+      [2, 4, 6],
+    ]);
     assert.deepEqual(batch.meta.name, ['item0', 'item1', 'item2']);
     assert.deepEqual(batch.meta.weight.tolist(), [[0], [0.5], [1]]);
     it.return!();
@@ -157,7 +173,10 @@ describe('collation', () => {
     const ds = { length: 4, get: (i: number) => i * 10 };
     const loader = new data.DataLoader(ds, { batchSize: 2, collate: (s) => torch.tensor(s as number[]).sum() });
     assert.deepEqual([...loader].length, 2);
-    assert.deepEqual(epochOf(loader).map((b) => (b as { values: number[] }).values[0]), [10, 50]);
+    assert.deepEqual(
+      epochOf(loader).map((b) => (b as { values: number[] }).values[0]),
+      [10, 50],
+    );
   });
 
   test('mismatched samples are clear errors', () => {
@@ -208,7 +227,12 @@ describe('datasets', () => {
 describe('worker prefetch gives the in-thread batches', () => {
   const { x, y, pixels, labels } = images(300, 3, 12, 10);
   const ds = new data.TensorDataset(x, y);
-  const transform = data.compose(data.randomCrop([8, 9], { padding: 2 }), data.randomHorizontalFlip(0.5), data.toFloat(), data.normalize([0.5, 0.4, 0.3], [0.2, 0.25, 0.3]));
+  const transform = data.compose(
+    data.randomCrop([8, 9], { padding: 2 }),
+    data.randomHorizontalFlip(0.5),
+    data.toFloat(),
+    data.normalize([0.5, 0.4, 0.3], [0.2, 0.25, 0.3]),
+  );
   const loaders: { close(): void }[] = [];
   after(() => loaders.forEach((l) => l.close()));
   const run = (dataset: Dataset<unknown>, options: DataLoaderOptions<unknown>, epochs = 2) => {
@@ -229,7 +253,13 @@ describe('worker prefetch gives the in-thread batches', () => {
 
   test('ArrayDataset with per-field transforms, Subset and ConcatDataset', () => {
     const arrays = new data.ArrayDataset({ image: { data: pixels, shape: [300, 3, 12, 10] }, label: labels });
-    const options = { batchSize: 17, shuffle: true, seed: 9, dropLast: true, transform: { image: data.randomCrop(10, 3).then(data.toSymmetric()) } };
+    const options = {
+      batchSize: 17,
+      shuffle: true,
+      seed: 9,
+      dropLast: true,
+      transform: { image: data.randomCrop(10, 3).then(data.toSymmetric()) },
+    };
     const inThread = run(arrays, options);
     assert.deepEqual(run(arrays, { ...options, prefetch: 3, numWorkers: 2 }), inThread);
     const mixed = new data.ConcatDataset([new data.Subset(ds, [5, 7, 9, 299]), ds]);
@@ -251,7 +281,15 @@ describe('worker prefetch gives the in-thread batches', () => {
   });
 
   test('a map function runs after the workers, on the main thread', () => {
-    const options = { batchSize: 64, seed: 2, transform, map: (b: unknown) => { const [xb, yb] = b as Tensor[]; return { x: xb.mean([1, 2, 3]), y: yb }; } };
+    const options = {
+      batchSize: 64,
+      seed: 2,
+      transform,
+      map: (b: unknown) => {
+        const [xb, yb] = b as Tensor[];
+        return { x: xb.mean([1, 2, 3]), y: yb };
+      },
+    };
     assert.deepEqual(run(ds, { ...options, prefetch: 2 }, 1), run(ds, options, 1));
   });
 
@@ -259,7 +297,10 @@ describe('worker prefetch gives the in-thread batches', () => {
     const bad = new data.DataLoader(ds, { batchSize: 8, transform: data.randomCrop(40), prefetch: 1 });
     loaders.push(bad);
     assert.throws(() => [...bad], /DataLoader worker: randomCrop: a 40x40 crop does not fit a 12x10 image/);
-    assert.throws(() => [...new data.DataLoader(ds, { batchSize: 8, transform: data.randomCrop(40) })], /randomCrop: a 40x40 crop does not fit/);
+    assert.throws(
+      () => [...new data.DataLoader(ds, { batchSize: 8, transform: data.randomCrop(40) })],
+      /randomCrop: a 40x40 crop does not fit/,
+    );
   });
 
   test('close() stops the workers; the next epoch starts new ones', () => {
@@ -290,10 +331,15 @@ describe('batch lifetime', () => {
   for (const prefetch of [0, 2]) {
     test(`no tensor leaks over many epochs (prefetch ${prefetch})`, () => {
       const loader = new data.DataLoader(ds, { batchSize: 5, shuffle: true, seed: 1, prefetch, transform });
-      for (const _ of loader) { /* warm up */ }
+      for (const _ of loader) {
+        /* warm up */
+      }
       const before = live();
       for (let epoch = 0; epoch < 30; ++epoch) {
-        for (const [xb, yb] of loader) torch.tidy(() => { xb.sum().add(yb.sum()); });
+        for (const [xb, yb] of loader)
+          torch.tidy(() => {
+            xb.sum().add(yb.sum());
+          });
       }
       assert.equal(live(), before);
       loader.close();
@@ -303,12 +349,17 @@ describe('batch lifetime', () => {
       const loader = new data.DataLoader(ds, { batchSize: 4, prefetch });
       const before = live();
       let seen: Tensor[] = [];
-      for (const batch of loader as Iterable<Tensor[]>) { seen = batch; break; }
+      for (const batch of loader as Iterable<Tensor[]>) {
+        seen = batch;
+        break;
+      }
       assert.ok(seen[0].isDisposed);
       assert.equal(live(), before);
       let kept: Tensor[] = [];
       let i = 0;
-      for (const batch of loader as Iterable<Tensor[]>) { if (i++ === 3) kept = torch.keep(batch); }
+      for (const batch of loader as Iterable<Tensor[]>) {
+        if (i++ === 3) kept = torch.keep(batch);
+      }
       assert.equal(live(), before + 2);
       assert.deepEqual(kept[1].tolist(), [12, 13, 14, 15]);
       torch.dispose(kept);
@@ -320,7 +371,9 @@ describe('batch lifetime', () => {
   test('an exception in the loop body disposes the batch', () => {
     const loader = new data.DataLoader(ds, { batchSize: 4 });
     const before = live();
-    assert.throws(() => { for (const _ of loader) throw new Error('boom'); }, /boom/);
+    assert.throws(() => {
+      for (const _ of loader) throw new Error('boom');
+    }, /boom/);
     assert.equal(live(), before);
   });
 });
@@ -357,7 +410,9 @@ test('worker threads do not keep the process alive', () => {
   try {
     const index = fileURLToPath(new URL('../src/index.js', import.meta.url));
     const script = join(dir, 'exit.mjs');
-    writeFileSync(script, `
+    writeFileSync(
+      script,
+      `
       import * as torch from ${JSON.stringify(index)};
       const x = torch.zeros([100, 4]);
       const loader = new torch.data.DataLoader(new torch.data.TensorDataset(x), { batchSize: 10, prefetch: 3, numWorkers: 2 });
@@ -365,7 +420,8 @@ test('worker threads do not keep the process alive', () => {
       for (const [b] of loader) n += b.shape[0];
       for (const _ of loader) break; // leaves jobs in flight
       console.log('done', n);
-    `);
+    `,
+    );
     const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60000 });
     assert.equal(r.error, undefined, String(r.error));
     assert.equal(r.status, 0, r.stderr);

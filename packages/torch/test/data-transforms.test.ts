@@ -12,7 +12,8 @@ const { data } = torch;
 function positional(n: number, c: number, h: number, w: number): { t: Tensor; a: ArrayBatch } {
   const values = new Uint8Array(n * c * h * w);
   let i = 0;
-  for (let s = 0; s < n; ++s) for (let ch = 0; ch < c; ++ch) for (let y = 0; y < h; ++y) for (let x = 0; x < w; ++x) values[i++] = 1 + y * w + x + 40 * ch;
+  for (let s = 0; s < n; ++s)
+    for (let ch = 0; ch < c; ++ch) for (let y = 0; y < h; ++y) for (let x = 0; x < w; ++x) values[i++] = 1 + y * w + x + 40 * ch;
   return { t: torch.tensor(values, { shape: [n, c, h, w] }), a: { data: values, dtype: 'uint8', shape: [n, c, h, w] } };
 }
 
@@ -44,11 +45,13 @@ describe('randomCrop', () => {
       for (let oy = 0; oy <= h + 2 * p - 4 && !found; ++oy) {
         for (let ox = 0; ox <= w + 2 * p - 5 && !found; ++ox) {
           let ok = true;
-          for (let ch = 0; ch < c && ok; ++ch) for (let y = 0; y < 4 && ok; ++y) for (let x = 0; x < 5 && ok; ++x) {
-            const [sy, sx] = [oy + y - p, ox + x - p];
-            const expected = sy < 0 || sy >= h || sx < 0 || sx >= w ? 0 : 1 + sy * w + sx + 40 * ch;
-            ok = pixel(values, shape, s, ch, y, x) === expected;
-          }
+          for (let ch = 0; ch < c && ok; ++ch)
+            for (let y = 0; y < 4 && ok; ++y)
+              for (let x = 0; x < 5 && ok; ++x) {
+                const [sy, sx] = [oy + y - p, ox + x - p];
+                const expected = sy < 0 || sy >= h || sx < 0 || sx >= w ? 0 : 1 + sy * w + sx + 40 * ch;
+                ok = pixel(values, shape, s, ch, y, x) === expected;
+              }
           if (ok) found = [oy, ox];
         }
       }
@@ -129,7 +132,11 @@ describe('value transforms', () => {
       assert.ok(Math.abs(values[i] - (raw[i] - mean[c]) / std[c]) < 1e-5);
     }
     const raw64 = Float64Array.from(raw);
-    both(data.normalize(mean, std), { t: torch.tensor(raw64, { shape: [2, 3, 2, 2] }), a: { data: raw64, dtype: 'float64', shape: [2, 3, 2, 2] } }, 0);
+    both(
+      data.normalize(mean, std),
+      { t: torch.tensor(raw64, { shape: [2, 3, 2, 2] }), a: { data: raw64, dtype: 'float64', shape: [2, 3, 2, 2] } },
+      0,
+    );
     assert.throws(() => data.normalize([1, 2], [1, 1]).apply(x.t), /mean has 2 values but the batch has 3 channels/);
     assert.throws(() => data.normalize(0.5, 0.5).apply(input.t), /needs a float batch, got uint8; put toFloat\(\) before it/);
     assert.throws(() => data.normalize(0.5, 0), /std must be finite and non-zero/);
@@ -138,8 +145,16 @@ describe('value transforms', () => {
   test('a whole pipeline on a 3-channel batch: tensor path == array path for many seeds', () => {
     const n = 16;
     const values = new Uint8Array(n * 3 * 9 * 7).map((_, i) => (Math.imul(i + 7, 2246822519) >>> 25) & 255);
-    const batch = { t: torch.tensor(values, { shape: [n, 3, 9, 7] }), a: { data: values, dtype: 'uint8', shape: [n, 3, 9, 7] } as ArrayBatch };
-    const pipeline = data.compose(data.randomCrop([9, 7], { padding: 3 }), data.randomHorizontalFlip(), data.toFloat(), data.normalize([0.49, 0.48, 0.45], [0.25, 0.24, 0.26]));
+    const batch = {
+      t: torch.tensor(values, { shape: [n, 3, 9, 7] }),
+      a: { data: values, dtype: 'uint8', shape: [n, 3, 9, 7] } as ArrayBatch,
+    };
+    const pipeline = data.compose(
+      data.randomCrop([9, 7], { padding: 3 }),
+      data.randomHorizontalFlip(),
+      data.toFloat(),
+      data.normalize([0.49, 0.48, 0.45], [0.25, 0.24, 0.26]),
+    );
     for (let seed = 0; seed < 20; ++seed) both(pipeline, batch, seed);
   });
 

@@ -12,15 +12,24 @@ const long = (v: number[]) => torch.tensor(v, { dtype: 'int64' });
 
 // After each failure, ordinary work goes on.
 afterEach(() => {
-  const a = torch.tensor([[1, 2], [3, 4]]);
-  assert.deepEqual(a.matmul(a).add(1).tolist(), [[8, 11], [16, 23]]);
+  const a = torch.tensor([
+    [1, 2],
+    [3, 4],
+  ]);
+  assert.deepEqual(a.matmul(a).add(1).tolist(), [
+    [8, 11],
+    [16, 23],
+  ]);
   a.dispose();
 });
 
 describe('shape mismatches', () => {
   test('add with incompatible shapes', () => {
-    expectError(() => torch.ones([2, 3]).add(torch.ones([4])), /^aten::add\.Tensor: /,
-      /The size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 1/);
+    expectError(
+      () => torch.ones([2, 3]).add(torch.ones([4])),
+      /^aten::add\.Tensor: /,
+      /The size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 1/,
+    );
   });
   test('matmul with inner dimensions that differ', () => {
     expectError(() => torch.ones([2, 3]).matmul(torch.ones([4, 5])), /aten::matmul/, /cannot be multiplied \(2x3 and 4x5\)/);
@@ -32,19 +41,28 @@ describe('shape mismatches', () => {
     expectError(() => torch.cat([torch.ones([2, 3]), torch.ones([2, 4])], 0), /aten::cat/, /Sizes of tensors must match/);
   });
   test('conv2d with the wrong number of input channels', () => {
-    expectError(() => torch.nn.functional.conv2d(torch.ones([1, 3, 5, 5]), torch.ones([2, 4, 3, 3])), /aten::conv2d/,
-      /expected input\[1, 3, 5, 5\] to have 4 channels, but got 3 channels instead/);
+    expectError(
+      () => torch.nn.functional.conv2d(torch.ones([1, 3, 5, 5]), torch.ones([2, 4, 3, 3])),
+      /aten::conv2d/,
+      /expected input\[1, 3, 5, 5\] to have 4 channels, but got 3 channels instead/,
+    );
   });
 });
 
 describe('wrong dtypes', () => {
   test('matmul of float32 and int64', () => {
-    expectError(() => torch.ones([2, 3]).matmul(torch.ones([3, 2], { dtype: 'int64' })), /aten::matmul/,
-      /expected m1 and m2 to have the same dtype, but got: float != long int/);
+    expectError(
+      () => torch.ones([2, 3]).matmul(torch.ones([3, 2], { dtype: 'int64' })),
+      /aten::matmul/,
+      /expected m1 and m2 to have the same dtype, but got: float != long int/,
+    );
   });
   test('indexing with a float tensor', () => {
-    expectError(() => torch.ones([3]).index(torch.tensor([1])), /aten::index\.Tensor/,
-      /tensors used as indices must be long, int, byte or bool tensors/);
+    expectError(
+      () => torch.ones([3]).index(torch.tensor([1])),
+      /aten::index\.Tensor/,
+      /tensors used as indices must be long, int, byte or bool tensors/,
+    );
     expectError(() => torch.ones([3]).indexSelect(0, torch.tensor([1])), /aten::index_select/, /Expected dtype int32 or int64 for index/);
   });
   test('cross_entropy with float class indices of the wrong shape', () => {
@@ -79,11 +97,18 @@ describe('indices out of range', () => {
     expectError(() => torch.nn.functional.embedding(long([7]), torch.ones([4, 2])), /aten::embedding/, /index out of range in self/);
   });
   test('cross_entropy with a class index past the logits', () => {
-    expectError(() => torch.nn.functional.crossEntropy(torch.ones([2, 3]), long([0, 3])), /aten::cross_entropy_loss/,
-      /Target 3 is out of bounds/);
+    expectError(
+      () => torch.nn.functional.crossEntropy(torch.ones([2, 3]), long([0, 3])),
+      /aten::cross_entropy_loss/,
+      /Target 3 is out of bounds/,
+    );
   });
   test('a dimension that does not exist', () => {
-    expectError(() => torch.ones([2, 3]).sum(2), /aten::sum\.dim_IntList/, /Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)/);
+    expectError(
+      () => torch.ones([2, 3]).sum(2),
+      /aten::sum\.dim_IntList/,
+      /Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)/,
+    );
   });
 });
 
@@ -125,10 +150,24 @@ describe('NaN inputs propagate as in PyTorch', () => {
     assert.ok(Number.isNaN(x.min().item()));
     assert.equal(x.argmax().item(), 1); // NaN is the maximum, as torch.argmax
     // NaN * 0 is NaN: the whole first row of the product is NaN, the second is untouched.
-    const m = torch.tensor([[1, NaN], [0, 1]]).matmul(torch.eye(2));
-    assert.deepEqual(m.isnan().tolist(), [[true, true], [false, false]]);
+    const m = torch
+      .tensor([
+        [1, NaN],
+        [0, 1],
+      ])
+      .matmul(torch.eye(2));
+    assert.deepEqual(m.isnan().tolist(), [
+      [true, true],
+      [false, false],
+    ]);
     assert.deepEqual(x.softmax(0).isnan().tolist(), [true, true, true]);
-    assert.deepEqual(torch.maximum(x, torch.zeros([3])).isnan().tolist(), [false, true, false]);
+    assert.deepEqual(
+      torch
+        .maximum(x, torch.zeros([3]))
+        .isnan()
+        .tolist(),
+      [false, true, false],
+    );
     assert.deepEqual(x.clamp(0, 2).isnan().tolist(), [false, true, false]);
   });
 });

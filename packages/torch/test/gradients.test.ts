@@ -193,15 +193,25 @@ describe('gradients match finite differences', () => {
   test('cross_entropy value: ignore_index and label_smoothing as PyTorch computes them', () => {
     // Python: F.cross_entropy(torch.tensor([[1.,2,3],[1,0,-1],[0.5,0.5,2]], dtype=torch.float64),
     //                         torch.tensor([2,-1,0]), ignore_index=-1, label_smoothing=0.1)
-    const logits = torch.tensor([[1, 2, 3], [1, 0, -1], [0.5, 0.5, 2]], { dtype: 'float64' });
+    const logits = torch.tensor(
+      [
+        [1, 2, 3],
+        [1, 0, -1],
+        [0.5, 0.5, 2],
+      ],
+      { dtype: 'float64' },
+    );
     const loss = F.crossEntropy(logits, long([2, -1, 0]), { ignoreIndex: -1, labelSmoothing: 0.1 });
-    const rows = [[1, 2, 3, 2], [0.5, 0.5, 2, 0]];
+    const rows = [
+      [1, 2, 3, 2],
+      [0.5, 0.5, 2, 0],
+    ];
     let expected = 0;
     for (const [a, b, c, y] of rows) {
       const z = [a, b, c];
       const lse = Math.log(z.reduce((s, v) => s + Math.exp(v), 0));
       const logp = z.map((v) => v - lse);
-      expected += 0.9 * -logp[y] + 0.1 * -logp.reduce((s, v) => s + v, 0) / 3;
+      expected += 0.9 * -logp[y] + (0.1 * -logp.reduce((s, v) => s + v, 0)) / 3;
     }
     assertClose(loss.item(), expected / 2, 1e-12, 0);
     assertClose(loss.item(), 1.1632935499228478, 1e-12, 0); // what Python printed
@@ -223,16 +233,46 @@ describe('gradients match finite differences', () => {
 
   test('gather along dims 0 and 1 (repeated indices accumulate)', () => {
     const x = param([3, 4]);
-    gradcheck((a) => a.gather(1, long([[0, 0, 3], [1, 2, 1], [3, 3, 3]])), [x]);
-    gradcheck((a) => a.gather(0, long([[2, 0, 1, 1], [2, 2, 0, 1]])), [x]);
+    gradcheck(
+      (a) =>
+        a.gather(
+          1,
+          long([
+            [0, 0, 3],
+            [1, 2, 1],
+            [3, 3, 3],
+          ]),
+        ),
+      [x],
+    );
+    gradcheck(
+      (a) =>
+        a.gather(
+          0,
+          long([
+            [2, 0, 1, 1],
+            [2, 2, 0, 1],
+          ]),
+        ),
+      [x],
+    );
   });
 
   test('embedding, with repeated ids; padding_idx rows get no gradient', () => {
     const weight = param([5, 3]);
-    const ids = long([[0, 2, 2], [4, 1, 2]]);
+    const ids = long([
+      [0, 2, 2],
+      [4, 1, 2],
+    ]);
     gradcheck((w) => F.embedding(ids, w), [weight]);
     const out = F.embedding(ids, weight, 2);
     out.sum().backward();
-    assert.deepEqual(weight.grad!.tolist(), [[1, 1, 1], [1, 1, 1], [0, 0, 0], [0, 0, 0], [1, 1, 1]]);
+    assert.deepEqual(weight.grad!.tolist(), [
+      [1, 1, 1],
+      [1, 1, 1],
+      [0, 0, 0],
+      [0, 0, 0],
+      [1, 1, 1],
+    ]);
   });
 });

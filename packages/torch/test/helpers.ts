@@ -61,10 +61,13 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
       const expected = grad ? (grad.data() as Float64Array) : new Float64Array(inputs[i].numel());
       const base = inputs[i].detach().contiguous().data() as Float64Array;
       const shape = inputs[i].shape;
-      const evaluate = (values: Float64Array): number => torch.tidy(() => torch.noGrad(() => {
-        const args = inputs.map((t, j) => (j === i ? torch.tensor(values, { shape }) : t.detach()));
-        return scalar(fn(...args)).item();
-      }));
+      const evaluate = (values: Float64Array): number =>
+        torch.tidy(() =>
+          torch.noGrad(() => {
+            const args = inputs.map((t, j) => (j === i ? torch.tensor(values, { shape }) : t.detach()));
+            return scalar(fn(...args)).item();
+          }),
+        );
       for (let e = 0; e < base.length; ++e) {
         const plus = Float64Array.from(base);
         const minus = Float64Array.from(base);
@@ -89,9 +92,19 @@ export function param(shape: number[], scale = 1): Tensor {
 }
 
 /** Asserts two tensors (or a tensor and nested numbers) are elementwise within atol + rtol*|expected|. */
-export function assertClose(actual: Tensor | number[] | number, expected: Tensor | number[] | number, atol = 1e-6, rtol = 1e-5, what = ''): void {
+export function assertClose(
+  actual: Tensor | number[] | number,
+  expected: Tensor | number[] | number,
+  atol = 1e-6,
+  rtol = 1e-5,
+  what = '',
+): void {
   const flat = (v: Tensor | number[] | number): number[] =>
-    typeof v === 'number' ? [v] : Array.isArray(v) ? (v.flat(Infinity) as number[]) : Array.from(v.data() as ArrayLike<number | bigint>, Number);
+    typeof v === 'number'
+      ? [v]
+      : Array.isArray(v)
+        ? (v.flat(Infinity) as number[])
+        : Array.from(v.data() as ArrayLike<number | bigint>, Number);
   const a = flat(actual);
   const b = flat(expected);
   assert.equal(a.length, b.length, `${what} length ${a.length} vs ${b.length}`);
@@ -121,6 +134,9 @@ export function expectError(fn: () => unknown, ...patterns: RegExp[]): string {
  */
 export function useOneThread(): void {
   let previous = 0;
-  before(() => { previous = torch.getNumThreads(); torch.setNumThreads(1); });
+  before(() => {
+    previous = torch.getNumThreads();
+    torch.setNumThreads(1);
+  });
   after(() => torch.setNumThreads(previous));
 }

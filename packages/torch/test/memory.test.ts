@@ -51,7 +51,10 @@ describe('a 5,000-step training loop inside tidy', () => {
       }
     }
     // Every step leaves exactly the same tensors alive (the data, the parameters and their grads).
-    assert.ok(counts.every((c) => c === counts[0]), `live tensors varied: ${Math.min(...counts)}..${Math.max(...counts)}`);
+    assert.ok(
+      counts.every((c) => c === counts[0]),
+      `live tensors varied: ${Math.min(...counts)}..${Math.max(...counts)}`,
+    );
     // The loop trained: the loss fell.
     assert.ok(lastLoss < firstLoss * 0.5, `loss ${firstLoss} -> ${lastLoss}`);
     // Resident memory: growth from step 1000 to step 5000 under 20 MB.
@@ -123,11 +126,15 @@ describe('scopes', () => {
   test('tidy disposes everything when its function throws, and the error passes through', () => {
     const before = live();
     let made: Tensor | undefined;
-    assert.throws(() => torch.tidy(() => {
-      made = torch.ones([4]);
-      made.add(1);
-      throw new Error('boom');
-    }), /boom/);
+    assert.throws(
+      () =>
+        torch.tidy(() => {
+          made = torch.ones([4]);
+          made.add(1);
+          throw new Error('boom');
+        }),
+      /boom/,
+    );
     assert.equal(made!.isDisposed, true);
     assert.equal(live(), before);
     // A libtorch error inside tidy as well.
@@ -146,10 +153,12 @@ describe('scopes', () => {
     const before = live();
     let kept: Tensor | undefined;
     let dropped: Tensor | undefined;
-    torch.tidy(() => torch.tidy(() => {
-      kept = torch.keep(torch.ones([1]));
-      dropped = torch.ones([1]);
-    }));
+    torch.tidy(() =>
+      torch.tidy(() => {
+        kept = torch.keep(torch.ones([1]));
+        dropped = torch.ones([1]);
+      }),
+    );
     assert.equal(kept!.isDisposed, false);
     assert.equal(dropped!.isDisposed, true);
     kept!.dispose();
@@ -213,7 +222,9 @@ describe('scopes', () => {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;
     const before = live();
-    (() => { for (let i = 0; i < 2000; ++i) torch.ones([256]).add(1); })();
+    (() => {
+      for (let i = 0; i < 2000; ++i) torch.ones([256]).add(1);
+    })();
     assert.equal(live(), before + 4000);
     for (let i = 0; i < 5 && live() > before; ++i) {
       gc();

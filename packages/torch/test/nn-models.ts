@@ -6,8 +6,12 @@ import type { Tensor } from '../src/index.js';
 const { nn } = torch;
 
 export class BasicBlock extends nn.Module {
-  declare conv1: torch.nn.Conv2d; declare bn1: torch.nn.BatchNorm2d; declare relu: torch.nn.ReLU;
-  declare conv2: torch.nn.Conv2d; declare bn2: torch.nn.BatchNorm2d; declare downsample?: torch.nn.Sequential;
+  declare conv1: torch.nn.Conv2d;
+  declare bn1: torch.nn.BatchNorm2d;
+  declare relu: torch.nn.ReLU;
+  declare conv2: torch.nn.Conv2d;
+  declare bn2: torch.nn.BatchNorm2d;
+  declare downsample?: torch.nn.Sequential;
   constructor(inp: number, out: number, stride = 1) {
     super();
     this.registerModule('conv1', new nn.Conv2d(inp, out, 3, { stride, padding: 1, bias: false }));
@@ -28,9 +32,13 @@ export class BasicBlock extends nn.Module {
 }
 
 export class ResNet extends nn.Module {
-  declare conv1: torch.nn.Conv2d; declare bn1: torch.nn.BatchNorm2d; declare relu: torch.nn.ReLU;
-  declare layer1: torch.nn.Sequential; declare layer2: torch.nn.Sequential;
-  declare avgpool: torch.nn.AdaptiveAvgPool2d; declare fc: torch.nn.Linear;
+  declare conv1: torch.nn.Conv2d;
+  declare bn1: torch.nn.BatchNorm2d;
+  declare relu: torch.nn.ReLU;
+  declare layer1: torch.nn.Sequential;
+  declare layer2: torch.nn.Sequential;
+  declare avgpool: torch.nn.AdaptiveAvgPool2d;
+  declare fc: torch.nn.Linear;
   constructor() {
     super();
     this.registerModule('conv1', new nn.Conv2d(3, 8, 3, { stride: 1, padding: 1, bias: false }));
@@ -52,8 +60,11 @@ export class ResNet extends nn.Module {
 }
 
 export class LSTMModel extends nn.Module {
-  declare encoder: torch.nn.Embedding; declare drop: torch.nn.Dropout; declare rnn: torch.nn.LSTM;
-  declare birnn: torch.nn.LSTM; declare decoder: torch.nn.Linear;
+  declare encoder: torch.nn.Embedding;
+  declare drop: torch.nn.Dropout;
+  declare rnn: torch.nn.LSTM;
+  declare birnn: torch.nn.LSTM;
+  declare decoder: torch.nn.Linear;
   constructor() {
     super();
     this.registerModule('encoder', new nn.Embedding(50, 16, { paddingIdx: 0 }));

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../src/index.js';
-import { optim, Tensor } from '../src/index.js';
+import { optim, type Tensor } from '../src/index.js';
 import { useOneThread } from './helpers.js';
 
 useOneThread();
@@ -24,7 +24,13 @@ interface Case {
   norms?: number[];
   final: Record<string, Nested>;
 }
-interface Fixture { x: number[][]; y: number[][]; init: Record<string, Nested>; cases: Case[]; interop: { case: string; file: string; step: number }[] }
+interface Fixture {
+  x: number[][];
+  y: number[][];
+  init: Record<string, Nested>;
+  cases: Case[];
+  interop: { case: string; file: string; step: number }[];
+}
 
 const fixture = JSON.parse(readFileSync(new URL('../../test/fixtures/optim/optimizers.json', import.meta.url), 'utf8')) as Fixture;
 const NAMES = ['W1', 'b1', 'W2', 'b2'];
@@ -67,7 +73,10 @@ describe('optimizers match torch.optim', () => {
         torch.tidy(() => {
           const l = loss(params, x, y);
           l.backward();
-          assert.ok(Math.abs(l.item() - c.losses[k]) <= 1e-5 * Math.max(1, Math.abs(c.losses[k])), `${c.name}: loss at step ${k}: ${l.item()} vs ${c.losses[k]}`);
+          assert.ok(
+            Math.abs(l.item() - c.losses[k]) <= 1e-5 * Math.max(1, Math.abs(c.losses[k])),
+            `${c.name}: loss at step ${k}: ${l.item()} vs ${c.losses[k]}`,
+          );
         });
         if (c.clip) {
           const n = optim.clipGradNorm_(Object.values(params), c.clip.max_norm, c.clip.norm_type === 'inf' ? Infinity : c.clip.norm_type);
@@ -99,7 +108,9 @@ describe('optimizer state saved by Python torch.save', () => {
       const params = Object.fromEntries(NAMES.map((n) => [n, torch.tensor(fixture.init[n]).requiresGrad_()]));
       const opt = makeOptimizer(c, params);
       const sched = c.schedule ? new optim.StepLR(opt, c.schedule.step_size, c.schedule.gamma) : null;
-      torch.noGrad(() => { for (const n of NAMES) params[n].copy_(saved.params[n]); });
+      torch.noGrad(() => {
+        for (const n of NAMES) params[n].copy_(saved.params[n]);
+      });
       opt.loadStateDict(saved.optimizer);
       if (sched) sched.loadStateDict(saved.scheduler);
       torch.dispose(saved);
@@ -161,7 +172,9 @@ describe('Optimizer', () => {
   it('clipGradNorm_ edge cases: no gradients, non-finite norms, a module-like argument', () => {
     const a = torch.ones([3]).requiresGrad_();
     assert.equal(optim.clipGradNorm_([a], 1), 0);
-    a.mul(torch.tensor([3, 4, 0])).sum().backward();
+    a.mul(torch.tensor([3, 4, 0]))
+      .sum()
+      .backward();
     assert.ok(Math.abs(optim.clipGradNorm_({ parameters: () => [a] }, 10) - 5) < 1e-6);
     assert.deepEqual([...a.grad!.data()], [3, 4, 0]);
     assert.ok(Math.abs(optim.clipGradNorm_(a, 1) - 5) < 1e-6);
@@ -197,8 +210,19 @@ describe('Optimizer', () => {
     };
     const fresh = () => Object.fromEntries(NAMES.map((n) => [n, torch.tensor(fixture.init[n]).requiresGrad_()]));
     for (const make of [
-      (p: Record<string, Tensor>) => new optim.AdamW([{ params: [p.W1, p.b1], weightDecay: 0.2 }, { params: [p.W2, p.b2], lr: 0.03 }], { lr: 0.01, amsgrad: true }),
-      (p: Record<string, Tensor>) => new optim.SGD(NAMES.map((n) => p[n]), { lr: 0.05, momentum: 0.9, nesterov: true }),
+      (p: Record<string, Tensor>) =>
+        new optim.AdamW(
+          [
+            { params: [p.W1, p.b1], weightDecay: 0.2 },
+            { params: [p.W2, p.b2], lr: 0.03 },
+          ],
+          { lr: 0.01, amsgrad: true },
+        ),
+      (p: Record<string, Tensor>) =>
+        new optim.SGD(
+          NAMES.map((n) => p[n]),
+          { lr: 0.05, momentum: 0.9, nesterov: true },
+        ),
     ]) {
       const straight = fresh();
       run(make(straight), straight, 10);
@@ -214,7 +238,10 @@ describe('Optimizer', () => {
       const loaded = torch.deserialize(bytes) as unknown as optim.OptimizerStateDict;
       opt2.loadStateDict(loaded);
       torch.dispose(loaded);
-      assert.deepEqual(opt2.paramGroups.map((g) => g.lr), opt1.paramGroups.map((g) => g.lr));
+      assert.deepEqual(
+        opt2.paramGroups.map((g) => g.lr),
+        opt1.paramGroups.map((g) => g.lr),
+      );
       run(opt2, second, 5);
       for (const n of NAMES) assert.deepEqual([...second[n].data()], [...straight[n].data()], n);
     }
@@ -231,7 +258,10 @@ describe('Optimizer', () => {
     assert.deepEqual(Object.keys(sd.state['1']).sort(), ['exp_avg', 'exp_avg_sq', 'step']);
     assert.equal((sd.state['0'].step as Tensor).item(), 1);
     assert.equal((sd.state['0'].step as Tensor).dtype, 'float32');
-    assert.deepEqual(sd.param_groups.map((g) => g.params), [[0], [1]]);
+    assert.deepEqual(
+      sd.param_groups.map((g) => g.params),
+      [[0], [1]],
+    );
     assert.equal(sd.param_groups[1].weight_decay, 0.1);
     assert.deepEqual(sd.param_groups[0].betas, [0.9, 0.999]);
   });
@@ -252,7 +282,10 @@ describe('Optimizer', () => {
   it('keeps memory flat over thousands of steps', () => {
     const w = torch.randn([64, 32]).requiresGrad_();
     const x = torch.randn([16, 32]);
-    for (const opt of [new optim.Adam([w], { amsgrad: true, weightDecay: 0.01 }), new optim.SGD([w], { lr: 1e-3, momentum: 0.9, nesterov: true, weightDecay: 1e-4 })]) {
+    for (const opt of [
+      new optim.Adam([w], { amsgrad: true, weightDecay: 0.01 }),
+      new optim.SGD([w], { lr: 1e-3, momentum: 0.9, nesterov: true, weightDecay: 1e-4 }),
+    ]) {
       // A backward pass now and then (slow on a loaded machine); the optimizer's own work every step.
       const stepOnce = (i: number) => {
         if (i % 100 === 0) {

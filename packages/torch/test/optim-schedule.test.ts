@@ -10,11 +10,32 @@ import { useOneThread } from './helpers.js';
 useOneThread();
 
 type Spec = { type: string } & Record<string, any>;
-interface Case { name: string; spec: Spec; base_lrs: number[]; steps: number; last_lrs: number[][]; group_lrs: number[][] }
-interface PlateauCase { name: string; options: Record<string, any>; base_lrs: number[]; metrics: number[]; last_lrs: number[][] }
-interface OneCycleCase { name: string; optimizer: 'SGD' | 'Adam'; options: Record<string, any>; last_lrs: number[][]; momentum: number[][] }
+interface Case {
+  name: string;
+  spec: Spec;
+  base_lrs: number[];
+  steps: number;
+  last_lrs: number[][];
+  group_lrs: number[][];
+}
+interface PlateauCase {
+  name: string;
+  options: Record<string, any>;
+  base_lrs: number[];
+  metrics: number[];
+  last_lrs: number[][];
+}
+interface OneCycleCase {
+  name: string;
+  optimizer: 'SGD' | 'Adam';
+  options: Record<string, any>;
+  last_lrs: number[][];
+  momentum: number[][];
+}
 const fixture = JSON.parse(readFileSync(new URL('../../test/fixtures/optim/schedules.json', import.meta.url), 'utf8')) as {
-  cases: Case[]; plateau: PlateauCase[]; one_cycle: OneCycleCase[];
+  cases: Case[];
+  plateau: PlateauCase[];
+  one_cycle: OneCycleCase[];
   warm_restart_fractional: { T_0: number; T_mult: number; eta_min: number; epochs: number[]; last_lrs: number[][] };
 };
 
@@ -27,22 +48,43 @@ const LAMBDAS: Record<string, (e: number) => number> = {
 
 function make(spec: Spec, opt: optim.Optimizer<any>): optim.LRScheduler {
   switch (spec.type) {
-    case 'StepLR': return new optim.StepLR(opt, spec.step_size, spec.gamma);
-    case 'MultiStepLR': return new optim.MultiStepLR(opt, spec.milestones, spec.gamma);
-    case 'CosineAnnealingLR': return new optim.CosineAnnealingLR(opt, spec.T_max, spec.eta_min);
-    case 'LinearLR': return new optim.LinearLR(opt, { startFactor: spec.start_factor, endFactor: spec.end_factor, totalIters: spec.total_iters });
-    case 'ConstantLR': return new optim.ConstantLR(opt, spec.factor, spec.total_iters);
-    case 'ExponentialLR': return new optim.ExponentialLR(opt, spec.gamma);
-    case 'LambdaLR': return new optim.LambdaLR(opt, Array.isArray(spec.lr_lambda) ? spec.lr_lambda.map((n: string) => LAMBDAS[n]) : LAMBDAS[spec.lr_lambda]);
-    case 'CosineAnnealingWarmRestarts': return new optim.CosineAnnealingWarmRestarts(opt, spec.T_0, spec.T_mult, spec.eta_min);
-    case 'SequentialLR': return new optim.SequentialLR(opt, spec.schedulers.map((s: Spec) => make(s, opt)), spec.milestones);
-    case 'ChainedScheduler': return new optim.ChainedScheduler(spec.schedulers.map((s: Spec) => make(s, opt)));
-    default: throw new Error(`unknown scheduler ${spec.type}`);
+    case 'StepLR':
+      return new optim.StepLR(opt, spec.step_size, spec.gamma);
+    case 'MultiStepLR':
+      return new optim.MultiStepLR(opt, spec.milestones, spec.gamma);
+    case 'CosineAnnealingLR':
+      return new optim.CosineAnnealingLR(opt, spec.T_max, spec.eta_min);
+    case 'LinearLR':
+      return new optim.LinearLR(opt, { startFactor: spec.start_factor, endFactor: spec.end_factor, totalIters: spec.total_iters });
+    case 'ConstantLR':
+      return new optim.ConstantLR(opt, spec.factor, spec.total_iters);
+    case 'ExponentialLR':
+      return new optim.ExponentialLR(opt, spec.gamma);
+    case 'LambdaLR':
+      return new optim.LambdaLR(
+        opt,
+        Array.isArray(spec.lr_lambda) ? spec.lr_lambda.map((n: string) => LAMBDAS[n]) : LAMBDAS[spec.lr_lambda],
+      );
+    case 'CosineAnnealingWarmRestarts':
+      return new optim.CosineAnnealingWarmRestarts(opt, spec.T_0, spec.T_mult, spec.eta_min);
+    case 'SequentialLR':
+      return new optim.SequentialLR(
+        opt,
+        spec.schedulers.map((s: Spec) => make(s, opt)),
+        spec.milestones,
+      );
+    case 'ChainedScheduler':
+      return new optim.ChainedScheduler(spec.schedulers.map((s: Spec) => make(s, opt)));
+    default:
+      throw new Error(`unknown scheduler ${spec.type}`);
   }
 }
 
 function makeOptimizer(baseLrs: number[]) {
-  return new optim.SGD(baseLrs.map((lr) => ({ params: [torch.zeros([1]).requiresGrad_()], lr })), { lr: 0.5 });
+  return new optim.SGD(
+    baseLrs.map((lr) => ({ params: [torch.zeros([1]).requiresGrad_()], lr })),
+    { lr: 0.5 },
+  );
 }
 
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b));
@@ -58,12 +100,20 @@ describe('LR schedules match torch.optim.lr_scheduler', () => {
       const opt = makeOptimizer(c.base_lrs);
       const sched = make(c.spec, opt);
       assertLrs(sched.getLastLr(), c.last_lrs[0], 'after construction');
-      assertLrs(opt.paramGroups.map((g) => g.lr), c.group_lrs[0], 'group lr after construction');
+      assertLrs(
+        opt.paramGroups.map((g) => g.lr),
+        c.group_lrs[0],
+        'group lr after construction',
+      );
       for (let k = 1; k <= c.steps; ++k) {
         opt.step();
         sched.step();
         assertLrs(sched.getLastLr(), c.last_lrs[k], `after step ${k}`);
-        assertLrs(opt.paramGroups.map((g) => g.lr), c.group_lrs[k], `group lr after step ${k}`);
+        assertLrs(
+          opt.paramGroups.map((g) => g.lr),
+          c.group_lrs[k],
+          `group lr after step ${k}`,
+        );
       }
     });
 
@@ -80,7 +130,11 @@ describe('LR schedules match torch.optim.lr_scheduler', () => {
       opt2.loadStateDict(loaded.optimizer);
       s2.loadStateDict(loaded.scheduler);
       assertLrs(s2.getLastLr(), c.last_lrs[half], 'after loading');
-      assertLrs(opt2.paramGroups.map((g) => g.lr), c.group_lrs[half], 'group lr after loading');
+      assertLrs(
+        opt2.paramGroups.map((g) => g.lr),
+        c.group_lrs[half],
+        'group lr after loading',
+      );
       for (let k = half + 1; k <= c.steps; ++k) {
         s2.step();
         assertLrs(s2.getLastLr(), c.last_lrs[k], `after step ${k}`);
@@ -129,7 +183,8 @@ describe('OneCycleLR matches PyTorch', () => {
     it(c.name, () => {
       const options = Object.fromEntries(Object.entries(c.options).map(([k, v]) => [camel(k), v])) as any;
       const groups = [0.1, 0.03].map((lr) => ({ params: [torch.zeros([1]).requiresGrad_()], lr }));
-      let opt: optim.Optimizer<any> = c.optimizer === 'SGD' ? new optim.SGD(groups, { lr: 0.5, momentum: 0.9 }) : new optim.Adam(groups, { lr: 0.5 });
+      let opt: optim.Optimizer<any> =
+        c.optimizer === 'SGD' ? new optim.SGD(groups, { lr: 0.5, momentum: 0.9 }) : new optim.Adam(groups, { lr: 0.5 });
       let sched = new optim.OneCycleLR(opt, options);
       const momentum = () => opt.paramGroups.map((g: any) => (c.optimizer === 'SGD' ? g.momentum : g.betas[0]));
       assertLrs(sched.getLastLr(), c.last_lrs[0], 'after construction');
@@ -151,7 +206,11 @@ describe('OneCycleLR matches PyTorch', () => {
           sched = sched2;
         }
       }
-      assert.throws(() => { opt.step(); sched.step(); sched.step(); }, /Tried to step/);
+      assert.throws(() => {
+        opt.step();
+        sched.step();
+        sched.step();
+      }, /Tried to step/);
     });
   }
 });

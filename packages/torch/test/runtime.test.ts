@@ -19,19 +19,21 @@ function trainRun(seed: number): number[] {
     const w2 = torch.randn([3, 16]).mul_(0.3).requiresGrad_();
     const losses: number[] = [];
     for (let step = 0; step < 20; ++step) {
-      losses.push(torch.tidy(() => {
-        const idx = torch.randperm(64).slice(0, 0, 16);
-        const h = F.dropout(F.linear(x.indexSelect(0, idx), w1).relu(), 0.3, true);
-        const loss = F.crossEntropy(F.linear(h, w2), y.indexSelect(0, idx));
-        loss.backward();
-        torch.noGrad(() => {
-          for (const p of [w1, w2]) {
-            p.sub_(p.grad!, 0.1);
-            p.grad!.zero_();
-          }
-        });
-        return loss.item();
-      }));
+      losses.push(
+        torch.tidy(() => {
+          const idx = torch.randperm(64).slice(0, 0, 16);
+          const h = F.dropout(F.linear(x.indexSelect(0, idx), w1).relu(), 0.3, true);
+          const loss = F.crossEntropy(F.linear(h, w2), y.indexSelect(0, idx));
+          loss.backward();
+          torch.noGrad(() => {
+            for (const p of [w1, w2]) {
+              p.sub_(p.grad!, 0.1);
+              p.grad!.zero_();
+            }
+          });
+          return loss.item();
+        }),
+      );
     }
     return losses;
   });
@@ -41,8 +43,14 @@ describe('randomness', () => {
   test('manualSeed gives identical tensors from every kind of draw', () => {
     const draw = () => {
       torch.manualSeed(42);
-      return [torch.rand([5]), torch.randn([5]), torch.randint(0, 100, [5]), torch.randperm(10), torch.randn([3]).bernoulli_(0.5),
-        F.dropout(torch.ones([8]), 0.5, true)].map((t: Tensor) => t.tolist());
+      return [
+        torch.rand([5]),
+        torch.randn([5]),
+        torch.randint(0, 100, [5]),
+        torch.randperm(10),
+        torch.randn([3]).bernoulli_(0.5),
+        F.dropout(torch.ones([8]), 0.5, true),
+      ].map((t: Tensor) => t.tolist());
     };
     const first = draw();
     assert.deepEqual(draw(), first);

@@ -151,7 +151,15 @@ describe('compatibility with Python torch', () => {
   test('loads python_made.pt written by torch.save (state_dict OrderedDict with _metadata, views, dtypes)', () => {
     const r = torch.load(join(fixturesDir, 'python_made.pt')) as Rec;
     const sd = r.state_dict as Rec;
-    assert.deepEqual(Object.keys(sd), ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked']);
+    assert.deepEqual(Object.keys(sd), [
+      '0.weight',
+      '0.bias',
+      '1.weight',
+      '1.bias',
+      '1.running_mean',
+      '1.running_var',
+      '1.num_batches_tracked',
+    ]);
     assertSameTensor(sd['0.weight'], torch.arange(6, undefined, 1, { dtype: 'float32' }).reshape(2, 3).div(8), '0.weight');
     assertSameTensor(sd['0.bias'], torch.tensor([0.25, -0.75]), '0.bias');
     assertSameTensor(sd['1.weight'], torch.ones([2]), '1.weight');
@@ -160,7 +168,10 @@ describe('compatibility with Python torch', () => {
     assert.deepEqual(r.optimizer_like, { step: 3, lrs: [0.1, 0.01] });
     const f64 = asTensor(r.float64);
     assert.equal(f64.dtype, 'float64');
-    assert.deepEqual(f64.tolist(), [[Math.PI, -1e-300], [1e300, 0.5]]);
+    assert.deepEqual(f64.tolist(), [
+      [Math.PI, -1e-300],
+      [1e300, 0.5],
+    ]);
     assertSameTensor(r.int64, torch.tensor(new BigInt64Array([-(2n ** 40n), 7n, 2n ** 40n])), 'int64');
     assertSameTensor(r.int32, torch.tensor([1, -2], { dtype: 'int32' }), 'int32');
     assertSameTensor(r.uint8, torch.tensor([0, 200, 255], { dtype: 'uint8' }), 'uint8');
@@ -168,7 +179,15 @@ describe('compatibility with Python torch', () => {
     assertSameTensor(r.float16, torch.tensor([1.5, -0.099975586], { dtype: 'float16' }), 'float16');
     assertSameTensor(r.bfloat16, torch.tensor([2.5, -0.5], { dtype: 'bfloat16' }), 'bfloat16');
     assertSameTensor(r.scalar, torch.tensor(4.25), 'scalar');
-    assertSameTensor(r.transposed, torch.tensor([[0, 3], [1, 4], [2, 5]]), 'transposed');
+    assertSameTensor(
+      r.transposed,
+      torch.tensor([
+        [0, 3],
+        [1, 4],
+        [2, 5],
+      ]),
+      'transposed',
+    );
     assert.deepEqual(asTensor(r.transposed).stride(), [1, 3]); // the view's layout is kept
     assertSameTensor(r.view_a, torch.tensor([2, 3, 4]), 'view_a');
     assertSameTensor(r.view_b, torch.tensor([1, 5, 9]), 'view_b');

@@ -14,10 +14,16 @@ const range = (n: number, shape: number[]) => torch.arange(n, undefined, 1, { dt
 
 describe('creation', () => {
   test('tensor() from nested arrays: shape, float32 default, bool, explicit dtype', () => {
-    const t = torch.tensor([[1, 2, 3], [4, 5, 6]]);
+    const t = torch.tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     assert.deepEqual(t.shape, [2, 3]);
     assert.equal(t.dtype, 'float32');
-    assert.deepEqual(t.tolist(), [[1, 2, 3], [4, 5, 6]]);
+    assert.deepEqual(t.tolist(), [
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const b = torch.tensor([true, false]);
     assert.equal(b.dtype, 'bool');
     assert.deepEqual(b.tolist(), [true, false]);
@@ -44,7 +50,10 @@ describe('creation', () => {
     assert.equal(fromBuffer.dtype, 'uint8');
     assert.deepEqual(fromBuffer.tolist(), [1, 2, 255]);
     const shaped = torch.tensor(new Float32Array([1, 2, 3, 4, 5, 6]), { shape: [2, 3] });
-    assert.deepEqual(shaped.tolist(), [[1, 2, 3], [4, 5, 6]]);
+    assert.deepEqual(shaped.tolist(), [
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const converted = torch.tensor(new Float32Array([1.5, 2.5]), { dtype: 'float64' });
     assert.equal(converted.dtype, 'float64');
     // A subarray view: only its own bytes are copied.
@@ -60,7 +69,10 @@ describe('creation', () => {
   });
 
   test('zeros, ones, full, empty, eye', () => {
-    assert.deepEqual(torch.zeros([2, 2]).tolist(), [[0, 0], [0, 0]]);
+    assert.deepEqual(torch.zeros([2, 2]).tolist(), [
+      [0, 0],
+      [0, 0],
+    ]);
     assert.deepEqual(torch.ones(3, { dtype: 'int32' }).tolist(), [1, 1, 1]);
     assert.equal(torch.ones(3, { dtype: 'int32' }).dtype, 'int32');
     const f = torch.full([2], 7.5);
@@ -68,8 +80,14 @@ describe('creation', () => {
     assert.deepEqual(f.tolist(), [7.5, 7.5]);
     assert.equal(torch.full([1], true).dtype, 'bool');
     assert.deepEqual(torch.empty([4, 0]).shape, [4, 0]);
-    assert.deepEqual(torch.eye(2, 3).tolist(), [[1, 0, 0], [0, 1, 0]]);
-    assert.deepEqual(torch.eye(2).tolist(), [[1, 0], [0, 1]]);
+    assert.deepEqual(torch.eye(2, 3).tolist(), [
+      [1, 0, 0],
+      [0, 1, 0],
+    ]);
+    assert.deepEqual(torch.eye(2).tolist(), [
+      [1, 0],
+      [0, 1],
+    ]);
     assert.equal(torch.zeros([1], { requiresGrad: true }).requiresGrad, true);
   });
 
@@ -103,26 +121,37 @@ describe('creation', () => {
     assert.equal(r.max().item(), 3);
     const p = torch.randperm(50);
     assert.equal(p.dtype, 'int64');
-    assert.deepEqual((p.sort().values.tolist() as number[]), [...Array(50).keys()]);
+    assert.deepEqual(p.sort().values.tolist() as number[], [...Array(50).keys()]);
     assert.throws(() => torch.randint(3, 3, [1]), RangeError);
   });
 
   test('*Like creators copy shape and dtype (or take a new dtype)', () => {
     const base = torch.ones([2, 3], { dtype: 'float64' });
-    for (const t of [torch.zerosLike(base), torch.onesLike(base), torch.emptyLike(base), torch.fullLike(base, 2), torch.randLike(base), torch.randnLike(base)]) {
+    for (const t of [
+      torch.zerosLike(base),
+      torch.onesLike(base),
+      torch.emptyLike(base),
+      torch.fullLike(base, 2),
+      torch.randLike(base),
+      torch.randnLike(base),
+    ]) {
       assert.deepEqual(t.shape, [2, 3]);
       assert.equal(t.dtype, 'float64');
     }
-    assert.deepEqual(torch.fullLike(base, 2).tolist(), [[2, 2, 2], [2, 2, 2]]);
+    assert.deepEqual(torch.fullLike(base, 2).tolist(), [
+      [2, 2, 2],
+      [2, 2, 2],
+    ]);
     assert.equal(torch.zerosLike(base, { dtype: 'int32' }).dtype, 'int32');
     const ri = torch.randintLike(base, 0, 2);
     assert.equal(ri.dtype, 'float64');
-    assert.ok((ri.eq(0).logicalOr(ri.eq(1)).all().item()) === 1);
+    assert.ok(ri.eq(0).logicalOr(ri.eq(1)).all().item() === 1);
   });
 });
 
 describe('dtypes', () => {
   test('float16 and bfloat16 round trips round as IEEE half and bfloat16 do', () => {
+    // biome-ignore lint/suspicious/noApproximativeNumericConstant: an arbitrary value with many bits, not π
     const values = [1.5, -2.25, 65504, 1 + 2 ** -11, 1 + 2 ** -10, 65520, 3.14159];
     const x = torch.tensor(values, { dtype: 'float64' });
     const half = x.to('float16');
@@ -176,7 +205,10 @@ describe('views and shapes', () => {
     const x = range(6, [2, 3]);
     const v = x.view(6);
     v.add_(10);
-    assert.deepEqual(x.tolist(), [[10, 11, 12], [13, 14, 15]]);
+    assert.deepEqual(x.tolist(), [
+      [10, 11, 12],
+      [13, 14, 15],
+    ]);
     assert.deepEqual(x.reshape(3, -1).shape, [3, 2]);
     assert.deepEqual(x.reshape([-1]).shape, [6]);
   });
@@ -190,7 +222,11 @@ describe('views and shapes', () => {
     assert.equal(p.contiguous().isContiguous(), true);
     assert.deepEqual(p.index(1, 1).tolist(), [13, 17, 21]);
     const t = range(6, [2, 3]).t();
-    assert.deepEqual(t.tolist(), [[0, 3], [1, 4], [2, 5]]);
+    assert.deepEqual(t.tolist(), [
+      [0, 3],
+      [1, 4],
+      [2, 5],
+    ]);
     assert.deepEqual(range(6, [2, 3]).transpose(0, 1).tolist(), t.tolist());
     assert.deepEqual(range(6, [1, 2, 3]).transpose(-1, 0).shape, [3, 2, 1]);
   });
@@ -204,7 +240,10 @@ describe('views and shapes', () => {
     assert.deepEqual(torch.zeros([3]).unsqueeze(0).shape, [1, 3]);
     assert.deepEqual(torch.zeros([3]).unsqueeze(-1).shape, [3, 1]);
     const e = torch.tensor([[1], [2]]).expand(2, 3);
-    assert.deepEqual(e.tolist(), [[1, 1, 1], [2, 2, 2]]);
+    assert.deepEqual(e.tolist(), [
+      [1, 1, 1],
+      [2, 2, 2],
+    ]);
     assert.deepEqual(e.stride(), [1, 0]);
     assert.deepEqual(torch.tensor([[1], [2]]).expand(-1, 4).shape, [2, 4]);
     assert.deepEqual(torch.tensor([1, 2]).expandAs(torch.zeros([3, 2])).shape, [3, 2]);
@@ -215,8 +254,16 @@ describe('views and shapes', () => {
 
   test('slice, narrow, select and index() with Python slice syntax', () => {
     const x = range(20, [4, 5]);
-    assert.deepEqual(x.slice(1, 1, 4, 2).tolist(), [[1, 3], [6, 8], [11, 13], [16, 18]]);
-    assert.deepEqual(x.slice(0, -2).tolist(), [[10, 11, 12, 13, 14], [15, 16, 17, 18, 19]]);
+    assert.deepEqual(x.slice(1, 1, 4, 2).tolist(), [
+      [1, 3],
+      [6, 8],
+      [11, 13],
+      [16, 18],
+    ]);
+    assert.deepEqual(x.slice(0, -2).tolist(), [
+      [10, 11, 12, 13, 14],
+      [15, 16, 17, 18, 19],
+    ]);
     assert.deepEqual(x.narrow(1, 3, 2).index(0).tolist(), [3, 4]);
     assert.deepEqual(x.select(1, -1).tolist(), [4, 9, 14, 19]);
     // x[1, 2:4] ; x[:, ::2][-1] ; x[..., 0] ; x[1:3, -1]
@@ -224,7 +271,10 @@ describe('views and shapes', () => {
     assert.deepEqual(x.index(':', '::2').index(-1).tolist(), [15, 17, 19]);
     assert.deepEqual(x.index('...', 0).tolist(), [0, 5, 10, 15]);
     assert.deepEqual(x.index('1:3', -1).tolist(), [9, 14]);
-    assert.deepEqual(x.index([null, 2], [3, null]).tolist(), [[3, 4], [8, 9]]);
+    assert.deepEqual(x.index([null, 2], [3, null]).tolist(), [
+      [3, 4],
+      [8, 9],
+    ]);
     assert.deepEqual(x.index(null, ':-3').shape, [4, 2]);
     // Advanced indexing with integer and boolean tensors.
     assert.deepEqual(x.index(long([3, 0]), 1).tolist(), [16, 1]);
@@ -238,13 +288,45 @@ describe('views and shapes', () => {
 
   test('indexSelect, gather, scatter, scatterAdd', () => {
     const x = range(6, [2, 3]);
-    assert.deepEqual(x.indexSelect(1, long([2, 0])).tolist(), [[2, 0], [5, 3]]);
-    assert.deepEqual(x.gather(1, long([[0, 0], [2, 1]])).tolist(), [[0, 0], [5, 4]]);
+    assert.deepEqual(x.indexSelect(1, long([2, 0])).tolist(), [
+      [2, 0],
+      [5, 3],
+    ]);
+    assert.deepEqual(
+      x
+        .gather(
+          1,
+          long([
+            [0, 0],
+            [2, 1],
+          ]),
+        )
+        .tolist(),
+      [
+        [0, 0],
+        [5, 4],
+      ],
+    );
     const z = torch.zeros([2, 3]);
-    assert.deepEqual(z.scatter(1, long([[2], [0]]), torch.tensor([[7], [8]])).tolist(), [[0, 0, 7], [8, 0, 0]]);
-    assert.deepEqual(z.scatter(1, long([[1], [1]]), 5).tolist(), [[0, 5, 0], [0, 5, 0]]);
-    assert.deepEqual(z.tolist(), [[0, 0, 0], [0, 0, 0]]); // out of place
-    assert.deepEqual(torch.zeros([4]).scatterAdd(0, long([0, 1, 0, 3, 0]), torch.ones([5])).tolist(), [3, 1, 0, 1]);
+    assert.deepEqual(z.scatter(1, long([[2], [0]]), torch.tensor([[7], [8]])).tolist(), [
+      [0, 0, 7],
+      [8, 0, 0],
+    ]);
+    assert.deepEqual(z.scatter(1, long([[1], [1]]), 5).tolist(), [
+      [0, 5, 0],
+      [0, 5, 0],
+    ]);
+    assert.deepEqual(z.tolist(), [
+      [0, 0, 0],
+      [0, 0, 0],
+    ]); // out of place
+    assert.deepEqual(
+      torch
+        .zeros([4])
+        .scatterAdd(0, long([0, 1, 0, 3, 0]), torch.ones([5]))
+        .tolist(),
+      [3, 1, 0, 1],
+    );
   });
 
   test('maskedFill, maskedSelect, where', () => {
@@ -256,35 +338,81 @@ describe('views and shapes', () => {
     assert.deepEqual(torch.where(neg, x.neg(), x).tolist(), [1, 2, 3, 4]);
     assert.deepEqual(torch.where(neg, 0, x).tolist(), [1, 0, 3, 0]);
     assert.deepEqual(torch.where(neg, x, -1).tolist(), [-1, -2, -1, -4]);
-    assert.deepEqual(torch.where(torch.tensor([[true], [false]]), torch.ones([2, 2]), torch.zeros([2])).tolist(), [[1, 1], [0, 0]]);
+    assert.deepEqual(torch.where(torch.tensor([[true], [false]]), torch.ones([2, 2]), torch.zeros([2])).tolist(), [
+      [1, 1],
+      [0, 0],
+    ]);
   });
 
   test('cat, stack, split, chunk, unbind', () => {
     const a = range(4, [2, 2]);
     const b = torch.full([2, 1], 9);
-    assert.deepEqual(torch.cat([a, b], 1).tolist(), [[0, 1, 9], [2, 3, 9]]);
+    assert.deepEqual(torch.cat([a, b], 1).tolist(), [
+      [0, 1, 9],
+      [2, 3, 9],
+    ]);
     assert.deepEqual(torch.cat([a, a]).shape, [4, 2]);
     assert.deepEqual(torch.stack([a, a], 1).shape, [2, 2, 2]);
-    assert.deepEqual(torch.stack([torch.tensor([1, 2]), torch.tensor([3, 4])]).tolist(), [[1, 2], [3, 4]]);
+    assert.deepEqual(torch.stack([torch.tensor([1, 2]), torch.tensor([3, 4])]).tolist(), [
+      [1, 2],
+      [3, 4],
+    ]);
     const x = torch.arange(7);
-    assert.deepEqual(x.split(3).map((t) => t.tolist()), [[0, 1, 2], [3, 4, 5], [6]]);
-    assert.deepEqual(x.split([2, 5]).map((t) => t.shape[0]), [2, 5]);
-    assert.deepEqual(x.chunk(3).map((t) => t.tolist()), [[0, 1, 2], [3, 4, 5], [6]]);
-    assert.deepEqual(range(6, [2, 3]).chunk(3, 1).map((t) => t.shape), [[2, 1], [2, 1], [2, 1]]);
-    assert.deepEqual(range(6, [2, 3]).unbind(1).map((t) => t.tolist()), [[0, 3], [1, 4], [2, 5]]);
+    assert.deepEqual(
+      x.split(3).map((t) => t.tolist()),
+      [[0, 1, 2], [3, 4, 5], [6]],
+    );
+    assert.deepEqual(
+      x.split([2, 5]).map((t) => t.shape[0]),
+      [2, 5],
+    );
+    assert.deepEqual(
+      x.chunk(3).map((t) => t.tolist()),
+      [[0, 1, 2], [3, 4, 5], [6]],
+    );
+    assert.deepEqual(
+      range(6, [2, 3])
+        .chunk(3, 1)
+        .map((t) => t.shape),
+      [
+        [2, 1],
+        [2, 1],
+        [2, 1],
+      ],
+    );
+    assert.deepEqual(
+      range(6, [2, 3])
+        .unbind(1)
+        .map((t) => t.tolist()),
+      [
+        [0, 3],
+        [1, 4],
+        [2, 5],
+      ],
+    );
   });
 
   test('flip, roll, repeat, pad, oneHot', () => {
     assert.deepEqual(torch.tensor([1, 2, 3]).flip([0]).tolist(), [3, 2, 1]);
     assert.deepEqual(torch.tensor([1, 2, 3, 4]).roll(1).tolist(), [4, 1, 2, 3]);
-    assert.deepEqual(torch.tensor([1, 2]).repeat(2, 2).tolist(), [[1, 2, 1, 2], [1, 2, 1, 2]]);
+    assert.deepEqual(torch.tensor([1, 2]).repeat(2, 2).tolist(), [
+      [1, 2, 1, 2],
+      [1, 2, 1, 2],
+    ]);
     assert.deepEqual(torch.nn.functional.pad(torch.tensor([[1, 2]]), [1, 2]).tolist(), [[0, 1, 2, 0, 0]]);
-    assert.deepEqual(torch.nn.functional.oneHot(long([2, 0]), 3).tolist(), [[0, 0, 1], [1, 0, 0]]);
+    assert.deepEqual(torch.nn.functional.oneHot(long([2, 0]), 3).tolist(), [
+      [0, 0, 1],
+      [1, 0, 0],
+    ]);
   });
 });
 
 describe('reductions', () => {
-  const x = () => torch.tensor([[1, 5, 3], [4, 2, 6]]);
+  const x = () =>
+    torch.tensor([
+      [1, 5, 3],
+      [4, 2, 6],
+    ]);
 
   test('sum and mean: all, by dim, several dims, keepdim, dtype', () => {
     assert.equal(x().sum().item(), 21);
@@ -321,14 +449,36 @@ describe('reductions', () => {
     assertClose(x().var(1).tolist() as number[], [4, 4], 1e-6, 0);
     assertClose(torch.tensor([3, 4]).norm().item(), 5, 1e-6, 0);
     assertClose(torch.tensor([3, -4]).norm(1).item(), 7, 1e-6, 0);
-    assertClose(torch.tensor([[3, 4], [6, 8]]).norm(2, 1).tolist() as number[], [5, 10], 1e-5, 0);
-    assertClose(torch.tensor([0, Math.log(3)], { dtype: 'float64' }).logsumexp(0).item(), Math.log(4), 1e-15, 0);
+    assertClose(
+      torch
+        .tensor([
+          [3, 4],
+          [6, 8],
+        ])
+        .norm(2, 1)
+        .tolist() as number[],
+      [5, 10],
+      1e-5,
+      0,
+    );
+    assertClose(
+      torch
+        .tensor([0, Math.log(3)], { dtype: 'float64' })
+        .logsumexp(0)
+        .item(),
+      Math.log(4),
+      1e-15,
+      0,
+    );
     // logsumexp stays finite where exp overflows.
     assertClose(torch.tensor([1000, 1000]).logsumexp(0).item(), 1000 + Math.log(2), 1e-3, 0);
   });
 
   test('all, any, cumsum, topk, sort, argsort', () => {
-    const b = torch.tensor([[true, false], [true, true]]);
+    const b = torch.tensor([
+      [true, false],
+      [true, true],
+    ]);
     assert.equal(b.all().item(), 0);
     assert.deepEqual(b.all(1).tolist(), [false, true]);
     assert.deepEqual(b.any(0).tolist(), [true, true]);
@@ -346,25 +496,58 @@ describe('reductions', () => {
 
 describe('linear algebra and softmax', () => {
   test('matmul (2-D, batched, broadcast, vectors), mm, bmm', () => {
-    const a = torch.tensor([[1, 2], [3, 4]]);
-    const b = torch.tensor([[5, 6], [7, 8]]);
-    assert.deepEqual(a.matmul(b).tolist(), [[19, 22], [43, 50]]);
-    assert.deepEqual(a.mm(b).tolist(), [[19, 22], [43, 50]]);
+    const a = torch.tensor([
+      [1, 2],
+      [3, 4],
+    ]);
+    const b = torch.tensor([
+      [5, 6],
+      [7, 8],
+    ]);
+    assert.deepEqual(a.matmul(b).tolist(), [
+      [19, 22],
+      [43, 50],
+    ]);
+    assert.deepEqual(a.mm(b).tolist(), [
+      [19, 22],
+      [43, 50],
+    ]);
     assert.deepEqual(torch.tensor([1, 2]).matmul(torch.tensor([3, 4])).shape, []);
-    assert.equal(torch.tensor([1, 2]).matmul(torch.tensor([3, 4])).item(), 11);
+    assert.equal(
+      torch
+        .tensor([1, 2])
+        .matmul(torch.tensor([3, 4]))
+        .item(),
+      11,
+    );
     assert.deepEqual(a.matmul(torch.tensor([1, 1])).tolist(), [3, 7]);
     const batch = torch.stack([a, b]);
     assert.deepEqual(batch.bmm(batch).tolist(), [a.matmul(a).tolist(), b.matmul(b).tolist()]);
     assert.deepEqual(batch.matmul(a).shape, [2, 2, 2]);
     assert.deepEqual(torch.zeros([3, 1, 2, 4]).matmul(torch.zeros([5, 4, 6])).shape, [3, 5, 2, 6]);
-    assert.deepEqual(torch.outer(torch.tensor([1, 2]), torch.tensor([3, 4, 5])).tolist(), [[3, 4, 5], [6, 8, 10]]);
+    assert.deepEqual(torch.outer(torch.tensor([1, 2]), torch.tensor([3, 4, 5])).tolist(), [
+      [3, 4, 5],
+      [6, 8, 10],
+    ]);
   });
 
   test('einsum: matrix product, transpose, trace, batched contraction', () => {
-    const a = torch.tensor([[1, 2], [3, 4]]);
-    const b = torch.tensor([[5, 6], [7, 8]]);
-    assert.deepEqual(torch.einsum('ij,jk->ik', a, b).tolist(), [[19, 22], [43, 50]]);
-    assert.deepEqual(torch.einsum('ij->ji', a).tolist(), [[1, 3], [2, 4]]);
+    const a = torch.tensor([
+      [1, 2],
+      [3, 4],
+    ]);
+    const b = torch.tensor([
+      [5, 6],
+      [7, 8],
+    ]);
+    assert.deepEqual(torch.einsum('ij,jk->ik', a, b).tolist(), [
+      [19, 22],
+      [43, 50],
+    ]);
+    assert.deepEqual(torch.einsum('ij->ji', a).tolist(), [
+      [1, 3],
+      [2, 4],
+    ]);
     assert.equal(torch.einsum('ii', a).item(), 5);
     const x = torch.randn([2, 3, 4]);
     const y = torch.randn([2, 4, 5]);
@@ -372,11 +555,22 @@ describe('linear algebra and softmax', () => {
   });
 
   test('softmax and logSoftmax', () => {
-    const z = torch.tensor([[1, 2, 3], [0, 0, 0]], { dtype: 'float64' });
+    const z = torch.tensor(
+      [
+        [1, 2, 3],
+        [0, 0, 0],
+      ],
+      { dtype: 'float64' },
+    );
     const s = z.softmax(1);
     const e = [Math.exp(1), Math.exp(2), Math.exp(3)];
     const total = e[0] + e[1] + e[2];
-    assertClose(s.index(0), e.map((v) => v / total), 1e-15, 0);
+    assertClose(
+      s.index(0),
+      e.map((v) => v / total),
+      1e-15,
+      0,
+    );
     assertClose(s.index(1), [1 / 3, 1 / 3, 1 / 3], 1e-15, 0);
     assertClose(z.logSoftmax(1), s.log(), 1e-15, 0);
     assertClose(z.softmax(0).sum(0), [1, 1, 1], 1e-15, 0);
@@ -421,29 +615,50 @@ describe('item, tolist and printing', () => {
   test('toString prints exactly what Python prints', () => {
     // Each expected string is Python's repr() of the same tensor (torch 2.13).
     const cases: [Tensor, string][] = [
-      [torch.tensor([[1.5, 2], [3, 4]]), 'tensor([[1.5000, 2.0000],\n        [3.0000, 4.0000]])'],
+      [
+        torch.tensor([
+          [1.5, 2],
+          [3, 4],
+        ]),
+        'tensor([[1.5000, 2.0000],\n        [3.0000, 4.0000]])',
+      ],
       [torch.tensor([2, 2]), 'tensor([2., 2.])'],
       [torch.tensor([1.5, NaN, Infinity]), 'tensor([1.5000,    nan,    inf])'],
       [torch.tensor([-1.5, 2, 100.25]), 'tensor([ -1.5000,   2.0000, 100.2500])'],
       [torch.tensor([1e-5, 1, 1000]), 'tensor([1.0000e-05, 1.0000e+00, 1.0000e+03])'],
       [torch.tensor([0.5, 123456]), 'tensor([5.0000e-01, 1.2346e+05])'],
-      [torch.tensor([[0.1234567, -5.5], [1e3, 2]]), 'tensor([[ 1.2346e-01, -5.5000e+00],\n        [ 1.0000e+03,  2.0000e+00]])'],
+      [
+        torch.tensor([
+          [0.1234567, -5.5],
+          [1e3, 2],
+        ]),
+        'tensor([[ 1.2346e-01, -5.5000e+00],\n        [ 1.0000e+03,  2.0000e+00]])',
+      ],
       [torch.tensor([1, 2, 3], { dtype: 'int32' }), 'tensor([1, 2, 3], dtype=torch.int32)'],
-      [torch.arange(24).reshape(2, 3, 4),
+      [
+        torch.arange(24).reshape(2, 3, 4),
         'tensor([[[ 0,  1,  2,  3],\n         [ 4,  5,  6,  7],\n         [ 8,  9, 10, 11]],\n\n' +
-        '        [[12, 13, 14, 15],\n         [16, 17, 18, 19],\n         [20, 21, 22, 23]]])'],
+          '        [[12, 13, 14, 15],\n         [16, 17, 18, 19],\n         [20, 21, 22, 23]]])',
+      ],
       [torch.tensor([true, false]).reshape(1, 2, 1), 'tensor([[[ True],\n         [False]]])'],
       [torch.tensor(3.5), 'tensor(3.5000)'],
       [torch.tensor(3), 'tensor(3.)'],
       [torch.zeros([0]), 'tensor([])'],
       [torch.zeros([3, 0, 2]), 'tensor([], size=(3, 0, 2))'],
       [torch.zeros([3], { dtype: 'bfloat16' }), 'tensor([0., 0., 0.], dtype=torch.bfloat16)'],
-      [torch.tensor([-0.5, 0.25], { dtype: 'float64', requiresGrad: true }), 'tensor([-0.5000,  0.2500], dtype=torch.float64, requires_grad=True)'],
-      [torch.arange(30, undefined, 1, { dtype: 'float32' }),
+      [
+        torch.tensor([-0.5, 0.25], { dtype: 'float64', requiresGrad: true }),
+        'tensor([-0.5000,  0.2500], dtype=torch.float64, requires_grad=True)',
+      ],
+      [
+        torch.arange(30, undefined, 1, { dtype: 'float32' }),
         'tensor([ 0.,  1.,  2.,  3.,  4.,  5.,  6.,  7.,  8.,  9., 10., 11., 12., 13.,\n' +
-        '        14., 15., 16., 17., 18., 19., 20., 21., 22., 23., 24., 25., 26., 27.,\n        28., 29.])'],
-      [torch.arange(2000, undefined, 1, { dtype: 'float32' }),
-        'tensor([0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 1.9970e+03, 1.9980e+03,\n        1.9990e+03])'],
+          '        14., 15., 16., 17., 18., 19., 20., 21., 22., 23., 24., 25., 26., 27.,\n        28., 29.])',
+      ],
+      [
+        torch.arange(2000, undefined, 1, { dtype: 'float32' }),
+        'tensor([0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 1.9970e+03, 1.9980e+03,\n        1.9990e+03])',
+      ],
       // Exact ties round to even, as Python's '%.4f' and '%.4e'; negative zero keeps its sign.
       [torch.tensor([0.03125, 0.15625, -0.09375, 1.5]), 'tensor([ 0.0312,  0.1562, -0.0938,  1.5000])'],
       [torch.tensor([1.03125e5, 1]), 'tensor([1.0312e+05, 1.0000e+00])'],
@@ -453,8 +668,10 @@ describe('item, tolist and printing', () => {
     for (const [t, expected] of cases) assert.equal(t.toString(), expected);
     const x = torch.arange(6, undefined, 1, { dtype: 'float32' }).reshape(2, 3).requiresGrad_();
     assert.equal(x.sum(1).toString(), 'tensor([ 3., 12.], grad_fn=<SumBackward1>)');
-    assert.equal(torch.linspace(-1, 1, 7, { dtype: 'float64' }).exp().requiresGrad_().sum().toString(),
-      'tensor(8.6595, dtype=torch.float64, grad_fn=<SumBackward0>)');
+    assert.equal(
+      torch.linspace(-1, 1, 7, { dtype: 'float64' }).exp().requiresGrad_().sum().toString(),
+      'tensor(8.6595, dtype=torch.float64, grad_fn=<SumBackward0>)',
+    );
     // util.inspect (console.log) uses the same text.
     assert.equal(inspect(torch.tensor([2, 2])), 'tensor([2., 2.])');
   });
@@ -466,7 +683,13 @@ describe('generic operator access and in-place methods', () => {
     const b = torch.tensor([10, 20]);
     assert.deepEqual((torch.ops.aten.add.Tensor(a, b, 2) as Tensor).tolist(), [21, 42]);
     assert.deepEqual((torch.ops.aten.relu.default(torch.tensor([-1, 1])) as Tensor).tolist(), [0, 1]);
-    const [values, indices] = torch.ops.aten.max.dim(torch.tensor([[1, 3], [4, 2]]), 1) as Tensor[];
+    const [values, indices] = torch.ops.aten.max.dim(
+      torch.tensor([
+        [1, 3],
+        [4, 2],
+      ]),
+      1,
+    ) as Tensor[];
     assert.deepEqual(values.tolist(), [3, 4]);
     assert.deepEqual(indices.tolist(), [1, 0]);
     assert.deepEqual((torch.ops.aten.cumprod.default(torch.tensor([1, 2, 3]), 0) as Tensor).tolist(), [1, 2, 6]);

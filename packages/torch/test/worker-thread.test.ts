@@ -55,5 +55,17 @@ test('requiring the native addon itself in a worker thread throws too', async ()
   const result = (await runInWorker(tryRequireAddon, addonPath)) as { loaded: boolean; message?: string };
   assert.equal(result.loaded, false);
   assert.match(result.message!, /native addon can only be used from the thread that loaded it first \(the main thread\)/);
-  assert.deepEqual(torch.tensor([[1, 2], [3, 4]]).t().tolist(), [[1, 3], [2, 4]]);
+  assert.deepEqual(
+    torch
+      .tensor([
+        [1, 2],
+        [3, 4],
+      ])
+      .t()
+      .tolist(),
+    [
+      [1, 3],
+      [2, 4],
+    ],
+  );
 });

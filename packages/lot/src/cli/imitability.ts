@@ -6,10 +6,10 @@ import { RunFolder } from '../harness/index.js';
 import type { ImitabilityConfig, ImitabilitySummary } from '../imitability/index.js';
 import { visionSettingsFrom } from '../tasks/vision/settings.js';
 import { EXIT } from './errors.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './io.js';
 import type { Parsed } from './options.js';
 import { Progress } from './terminal-progress.js';
-import { installStopHandler, printReport } from './train.js';
+import { installStopHandler, printReport } from './run-support.js';
 
 const rel = (p: string) => relative(process.cwd(), p) || p;
 

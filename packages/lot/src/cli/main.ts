@@ -5,14 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { type CommandSpec, UsageError } from '../harness/index.js';
 import { domainNames, findDomain } from './domains.js';
+import type { CliIO } from './io.js';
 import { didYouMean, EXIT } from './errors.js';
 import { formatHelp, type Parsed, parseArgs } from './options.js';
 import { DEMO, IMITABILITY, REPORT, RESUME, TOP_HELP, TRAIN_HELP, trainSpec } from './specs.js';
-
-export interface CliIO {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
 
 const defaultIO: CliIO = {
   out: (t) => process.stdout.write(`${t}\n`),
@@ -58,7 +54,10 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
         return name === undefined ? EXIT.usage : EXIT.ok;
       }
       const domain = findDomain(name);
-      if (!domain) throw new UsageError(`unknown domain '${name}' for \`lot train\`${didYouMean(name, domainNames())}; the available ones are: ${domainNames().join(', ')}`);
+      if (!domain)
+        throw new UsageError(
+          `unknown domain '${name}' for \`lot train\`${didYouMean(name, domainNames())}; the available ones are: ${domainNames().join(', ')}`,
+        );
       const parsed = parse(options, trainSpec(domain), io);
       if (!parsed) return EXIT.ok;
       const { trainCommand } = await import('./train.js');

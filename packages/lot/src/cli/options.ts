@@ -54,12 +54,18 @@ function commandName(spec: CommandSpec): string {
 
 function describeType(o: OptionSpec): string {
   switch (o.type) {
-    case 'int': return 'an integer';
-    case 'number': return 'a number';
-    case 'intList': return 'a comma-separated list of integers';
-    case 'stringList': return 'a comma-separated list';
-    case 'boolean': return 'true or false';
-    default: return 'a value';
+    case 'int':
+      return 'an integer';
+    case 'number':
+      return 'a number';
+    case 'intList':
+      return 'a comma-separated list of integers';
+    case 'stringList':
+      return 'a comma-separated list';
+    case 'boolean':
+      return 'true or false';
+    default:
+      return 'a value';
   }
 }
 
@@ -97,7 +103,8 @@ function checkChoice(o: OptionSpec, v: string): string {
 export function convert(o: OptionSpec, raw: unknown): OptionValue {
   switch (o.type) {
     case 'string': {
-      if (typeof raw !== 'string' && typeof raw !== 'number') throw new UsageError(`--${o.name} needs ${describeType(o)}, got ${JSON.stringify(raw)}`);
+      if (typeof raw !== 'string' && typeof raw !== 'number')
+        throw new UsageError(`--${o.name} needs ${describeType(o)}, got ${JSON.stringify(raw)}`);
       const v = String(raw);
       if (v === '') throw new UsageError(`--${o.name} needs a value`);
       return checkChoice(o, v);
@@ -105,7 +112,8 @@ export function convert(o: OptionSpec, raw: unknown): OptionValue {
     case 'number':
     case 'int': {
       if (typeof raw === 'number') {
-        if (!Number.isFinite(raw) || (o.type === 'int' && !Number.isInteger(raw))) throw new UsageError(`--${o.name} needs ${describeType(o)}, got ${raw}`);
+        if (!Number.isFinite(raw) || (o.type === 'int' && !Number.isInteger(raw)))
+          throw new UsageError(`--${o.name} needs ${describeType(o)}, got ${raw}`);
         bounds(o, raw, String(raw));
         return raw;
       }
@@ -120,7 +128,13 @@ export function convert(o: OptionSpec, raw: unknown): OptionValue {
       throw new UsageError(`--${o.name} needs true or false, got '${String(raw)}'`);
     }
     case 'intList': {
-      const items = Array.isArray(raw) ? raw.map(String) : typeof raw === 'number' ? [String(raw)] : typeof raw === 'string' ? raw.split(',') : null;
+      const items = Array.isArray(raw)
+        ? raw.map(String)
+        : typeof raw === 'number'
+          ? [String(raw)]
+          : typeof raw === 'string'
+            ? raw.split(',')
+            : null;
       if (!items || items.length === 0) throw new UsageError(`--${o.name} needs ${describeType(o)}, got ${JSON.stringify(raw)}`);
       const out: number[] = [];
       for (const item of items) {
@@ -159,7 +173,9 @@ function readConfigFile(path: string, spec: CommandSpec, cmd: string): Map<strin
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`the config file ${path} is not valid JSON (${e instanceof Error ? e.message : String(e)}); fix it or drop --config`);
+    throw new UsageError(
+      `the config file ${path} is not valid JSON (${e instanceof Error ? e.message : String(e)}); fix it or drop --config`,
+    );
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new UsageError(`the config file ${path} must hold a JSON object of options, like {"alpha": 0.5, "epochs": 10}`);
@@ -170,7 +186,9 @@ function readConfigFile(path: string, spec: CommandSpec, cmd: string): Map<strin
     const o = spec.options.find((x) => x.name === key || camel(x.name) === key);
     if (!o) {
       const names = spec.options.map((x) => x.name);
-      throw new UsageError(`the config file ${path} sets '${key}', which \`${cmd}\` does not know${didYouMean(kebab(key), names)}; see \`${cmd} --help\``);
+      throw new UsageError(
+        `the config file ${path} sets '${key}', which \`${cmd}\` does not know${didYouMean(kebab(key), names)}; see \`${cmd} --help\``,
+      );
     }
     try {
       out.set(o.name, convert(o, raw));
@@ -306,15 +324,18 @@ export function parseArgs(argv: readonly string[], spec: CommandSpec): Parsed {
   }
   const values = new OptionValues(declared, given);
   for (const o of spec.options) {
-    if (o.required && !values.has(o.name)) throw new UsageError(`\`${cmd}\` needs --${o.name}${o.placeholder ? ` ${o.placeholder}` : ''}; see \`${cmd} --help\``);
+    if (o.required && !values.has(o.name))
+      throw new UsageError(`\`${cmd}\` needs --${o.name}${o.placeholder ? ` ${o.placeholder}` : ''}; see \`${cmd} --help\``);
   }
 
   const p = spec.positionals ?? { name: 'ARGUMENT', help: '', min: 0, max: 0 };
   if (operands.length < p.min) throw new UsageError(`\`${cmd}\` needs ${p.name}; see \`${cmd} --help\``);
   if (operands.length > p.max) {
-    throw new UsageError(p.max === 0
-      ? `\`${cmd}\` takes no argument '${operands[0]}' (options start with --); see \`${cmd} --help\``
-      : `\`${cmd}\` takes at most ${p.max} ${p.name}, got ${operands.length}; see \`${cmd} --help\``);
+    throw new UsageError(
+      p.max === 0
+        ? `\`${cmd}\` takes no argument '${operands[0]}' (options start with --); see \`${cmd} --help\``
+        : `\`${cmd}\` takes at most ${p.max} ${p.name}, got ${operands.length}; see \`${cmd} --help\``,
+    );
   }
   return { values, positionals: operands, help: false };
 }

@@ -2,7 +2,7 @@
 import { dirname, join, relative, resolve } from 'node:path';
 import { findRunFolders, RunFolder, UsageError } from '../harness/index.js';
 import { EXIT } from './errors.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './io.js';
 import type { Parsed } from './options.js';
 
 /** Run folders named by the arguments: a run folder itself, or the run folders up to two levels below. */
@@ -11,7 +11,9 @@ export function expandRunArgs(args: string[]): string[] {
     try {
       return findRunFolders(arg);
     } catch (e) {
-      throw new UsageError(`${(e as Error).message}; give run folders (holding config.json) or folders that contain them, e.g. runs/ after \`lot train\``);
+      throw new UsageError(
+        `${(e as Error).message}; give run folders (holding config.json) or folders that contain them, e.g. runs/ after \`lot train\``,
+      );
     }
   });
   return [...new Set(out)];
@@ -20,7 +22,8 @@ export function expandRunArgs(args: string[]): string[] {
 export async function reportCommand(p: Parsed, io: CliIO): Promise<number> {
   const runs = expandRunArgs(p.positionals);
   const first = p.positionals[0]!;
-  const outDir = p.values.optionalString('out') ?? (RunFolder.isRun(first) ? join(dirname(resolve(first)), 'report') : join(resolve(first), 'report'));
+  const outDir =
+    p.values.optionalString('out') ?? (RunFolder.isRun(first) ? join(dirname(resolve(first)), 'report') : join(resolve(first), 'report'));
   const { buildReport } = await import('../report/index.js');
   const report = await buildReport(runs, outDir);
   io.out(report.markdown);

@@ -10,8 +10,19 @@ import { DOMAINS } from './domains.js';
 const defaultThreads = Math.max(1, cpus().length);
 
 const threads = (): OptionSpec => ({ name: 'threads', type: 'int', default: defaultThreads, min: 1, help: 'libtorch intra-op threads' });
-const quiet = (): OptionSpec => ({ name: 'quiet', type: 'boolean', default: false, help: 'no live progress line (epoch lines and errors only)' });
-const runsDir = (fallback = 'runs'): OptionSpec => ({ name: 'runs-dir', type: 'string', default: fallback, placeholder: 'DIR', help: 'where run folders are written' });
+const quiet = (): OptionSpec => ({
+  name: 'quiet',
+  type: 'boolean',
+  default: false,
+  help: 'no live progress line (epoch lines and errors only)',
+});
+const runsDir = (fallback = 'runs'): OptionSpec => ({
+  name: 'runs-dir',
+  type: 'string',
+  default: fallback,
+  placeholder: 'DIR',
+  help: 'where run folders are written',
+});
 
 /** The flags every `lot train <domain>` has: models, the LoT setting, methods, seeds, budget, device, run folders. */
 function trainOptions(domain: AnyDomain): OptionSpec[] {
@@ -22,24 +33,80 @@ function trainOptions(domain: AnyDomain): OptionSpec[] {
   return [
     { name: 'teacher', type: 'string', default: domain.defaultModel, choices: domain.models, placeholder: 'MODEL', help: 'teacher model' },
     {
-      name: 'student', type: 'stringList', choices: domain.models, placeholder: 'MODEL[,MODEL...]', defaultText: "the teacher's architecture",
+      name: 'student',
+      type: 'stringList',
+      choices: domain.models,
+      placeholder: 'MODEL[,MODEL...]',
+      defaultText: "the teacher's architecture",
       help: 'student model(s); several (comma-separated) train K students with uniform weights λ',
     },
     { name: 'alpha', type: 'number', default: d('alpha', 0.5), min: 0, help: 'α, weight of the imitability regularizer' },
     { name: 'n', type: 'int', default: d('n', 2), min: 1, help: 'N, student updates per teacher update' },
     { name: 'tau', type: 'number', default: d('tau', 1.5), min: 0, minExclusive: true, help: 'τ, temperature of the KL terms' },
     { name: 'variant', type: 'string', default: 'kl_ce', choices: LOSS_VARIANTS, help: 'loss variant' },
-    { name: 'detach', type: 'boolean', default: true, help: "detach the other model's logits in each loss (--no-detach lets both losses reach both models)" },
-    { name: 'epochs', type: 'int', default: d('epochs', 10), min: 1, help: "training epochs (equal-compute runs more: LoT's cost in teacher-only epochs)" },
-    { name: 'max-steps', type: 'int', min: 1, placeholder: 'N', defaultText: 'no limit', help: "stop after N teacher steps (the schedules keep the --epochs horizon)" },
-    { name: 'seeds', type: 'intList', default: [0], min: 0, placeholder: 'LIST', help: 'seeds, e.g. 0,1,2 or 0-4; one run per seed and method' },
-    { name: 'methods', type: 'stringList', default: ['lot'], choices: METHODS, placeholder: 'LIST', help: 'methods to run side by side, e.g. lot,teacher-only,equal-compute' },
-    { name: 'baseline', type: 'stringList', choices: ['teacher-only', 'equal-compute'], placeholder: 'NAME', defaultText: 'none', help: 'also run this baseline (same as adding it to --methods)' },
+    {
+      name: 'detach',
+      type: 'boolean',
+      default: true,
+      help: "detach the other model's logits in each loss (--no-detach lets both losses reach both models)",
+    },
+    {
+      name: 'epochs',
+      type: 'int',
+      default: d('epochs', 10),
+      min: 1,
+      help: "training epochs (equal-compute runs more: LoT's cost in teacher-only epochs)",
+    },
+    {
+      name: 'max-steps',
+      type: 'int',
+      min: 1,
+      placeholder: 'N',
+      defaultText: 'no limit',
+      help: 'stop after N teacher steps (the schedules keep the --epochs horizon)',
+    },
+    {
+      name: 'seeds',
+      type: 'intList',
+      default: [0],
+      min: 0,
+      placeholder: 'LIST',
+      help: 'seeds, e.g. 0,1,2 or 0-4; one run per seed and method',
+    },
+    {
+      name: 'methods',
+      type: 'stringList',
+      default: ['lot'],
+      choices: METHODS,
+      placeholder: 'LIST',
+      help: 'methods to run side by side, e.g. lot,teacher-only,equal-compute',
+    },
+    {
+      name: 'baseline',
+      type: 'stringList',
+      choices: ['teacher-only', 'equal-compute'],
+      placeholder: 'NAME',
+      defaultText: 'none',
+      help: 'also run this baseline (same as adding it to --methods)',
+    },
     ...domain.options,
-    { name: 'device', type: 'string', default: 'cpu', placeholder: 'DEVICE', help: `where to train (${DEVICES.join(', ')}; CUDA is not built in yet)` },
+    {
+      name: 'device',
+      type: 'string',
+      default: 'cpu',
+      placeholder: 'DEVICE',
+      help: `where to train (${DEVICES.join(', ')}; CUDA is not built in yet)`,
+    },
     threads(),
     runsDir(),
-    { name: 'log-every', type: 'int', default: 50, min: 1, placeholder: 'STEPS', help: 'write a step record to metrics.jsonl every this many teacher steps' },
+    {
+      name: 'log-every',
+      type: 'int',
+      default: 50,
+      min: 1,
+      placeholder: 'STEPS',
+      help: 'write a step record to metrics.jsonl every this many teacher steps',
+    },
     quiet(),
     { name: 'dry-run', type: 'boolean', default: false, help: 'print the resolved run configurations (JSON) and exit without training' },
   ];
@@ -81,7 +148,15 @@ export const REPORT: CommandSpec = {
   usage: 'lot report RUN... [options]',
   summary: 'Tables (mean ± std over seeds) and plots for run folders; a folder of runs counts as all of them.',
   positionals: { name: 'RUN...', help: 'run folders, or folders holding run folders', min: 1, max: Number.POSITIVE_INFINITY },
-  options: [{ name: 'out', type: 'string', placeholder: 'DIR', defaultText: "<first run's parent>/report", help: 'where report.md and the plots are written' }],
+  options: [
+    {
+      name: 'out',
+      type: 'string',
+      placeholder: 'DIR',
+      defaultText: "<first run's parent>/report",
+      help: 'where report.md and the plots are written',
+    },
+  ],
 };
 
 /** The imitability study's defaults: teachers that fit their labels (see the README's numbers). */
@@ -91,23 +166,55 @@ export const IMITABILITY: CommandSpec = {
     "The paper's first question: students imitating a sophisticated teacher (true labels) vs a deceptive one (permuted labels), with equal compute; train and test KL curves. One run folder per seed.",
   configFile: true,
   options: [
-    { name: 'teacher', type: 'string', default: 'preresnet20', choices: VISION_MODELS, placeholder: 'MODEL', help: 'teacher model (both teachers)' },
-    { name: 'student', type: 'string', choices: VISION_MODELS, placeholder: 'MODEL', defaultText: "the teacher's architecture", help: 'student model' },
+    {
+      name: 'teacher',
+      type: 'string',
+      default: 'preresnet20',
+      choices: VISION_MODELS,
+      placeholder: 'MODEL',
+      help: 'teacher model (both teachers)',
+    },
+    {
+      name: 'student',
+      type: 'string',
+      choices: VISION_MODELS,
+      placeholder: 'MODEL',
+      defaultText: "the teacher's architecture",
+      help: 'student model',
+    },
     { name: 'teacher-epochs', type: 'int', default: 10, min: 1, help: 'epochs the sophisticated teacher trains' },
     {
-      name: 'deceptive-epochs', type: 'int', min: 1, defaultText: '4 × --teacher-epochs',
+      name: 'deceptive-epochs',
+      type: 'int',
+      min: 1,
+      defaultText: '4 × --teacher-epochs',
       help: 'epochs the deceptive teacher trains to memorize its permuted labels (it needs more than the sophisticated one)',
     },
     { name: 'student-epochs', type: 'int', default: 5, min: 1, help: 'epochs each student imitates its teacher (KL only)' },
     { name: 'tau', type: 'number', default: 1.5, min: 0, minExclusive: true, help: "τ of the students' KL" },
-    { name: 'seeds', type: 'intList', default: [0], min: 0, placeholder: 'LIST', help: 'seeds (models, data order, label permutation), e.g. 0,1,2; one run per seed' },
+    {
+      name: 'seeds',
+      type: 'intList',
+      default: [0],
+      min: 0,
+      placeholder: 'LIST',
+      help: 'seeds (models, data order, label permutation), e.g. 0,1,2; one run per seed',
+    },
     { name: 'eval-every', type: 'int', default: 20, min: 1, placeholder: 'STEPS', help: 'student steps between KL measurements' },
     ...visionOptions()
       .map((o) => (o.name === 'lr' ? { ...o, default: 0.01, help: 'learning rate (teachers and students)' } : o))
-      .map((o) => (o.name === 'weight-decay' ? { ...o, default: 0, help: 'weight decay (0 by default: it keeps the deceptive teacher from memorizing)' } : o))
+      .map((o) =>
+        o.name === 'weight-decay'
+          ? { ...o, default: 0, help: 'weight decay (0 by default: it keeps the deceptive teacher from memorizing)' }
+          : o,
+      )
       .map((o) =>
         o.name === 'augment'
-          ? { ...o, default: false, help: 'random crop (padding 4) and flip for teachers and students (off by default: the deceptive teacher must memorize its labels)' }
+          ? {
+              ...o,
+              default: false,
+              help: 'random crop (padding 4) and flip for teachers and students (off by default: the deceptive teacher must memorize its labels)',
+            }
           : o,
       ),
     threads(),

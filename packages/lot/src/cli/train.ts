@@ -13,7 +13,6 @@ import {
   type RunConfig,
   RunFolder,
   resolveRuns,
-  type StopSignal,
   type TrainRequest,
   type TrainSummary,
   trainRun,
@@ -22,33 +21,12 @@ import {
 import { analyticCostRatio, LOSS_VARIANTS } from '../lot/index.js';
 import { findDomain } from './domains.js';
 import { EXIT } from './errors.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './io.js';
 import type { Parsed } from './options.js';
+import { installStopHandler, printReport } from './run-support.js';
 import { Progress } from './terminal-progress.js';
 
 const rel = (p: string): string => relative(process.cwd(), p) || p;
-
-/** Installs a Ctrl-C handler that asks the run to stop after its current step; a second Ctrl-C quits at once. */
-export function installStopHandler(io: CliIO): { signal: StopSignal; remove: () => void } {
-  const signal: StopSignal = { stop: false };
-  const onSignal = (name: NodeJS.Signals) => {
-    if (signal.stop) {
-      io.err(`\nlot: ${name} again: quitting without saving the current epoch`);
-      process.exit(EXIT.interrupted);
-    }
-    signal.stop = true;
-    io.err(`\nlot: ${name} received: finishing the current step and saving a checkpoint (press Ctrl-C again to quit at once)`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal,
-    remove: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
 
 /** The LoT and run flags of `lot train <domain>` as a request. */
 export function trainRequestFrom(domain: AnyDomain, p: Parsed): TrainRequest {
@@ -106,7 +84,13 @@ export interface RunManyResult {
 }
 
 /** Runs every config in one group folder under `runsDir`, sharing the data. */
-export async function runMany(domain: AnyDomain, configs: (RunConfig & object)[], runsDir: string, io: CliIO, o: { quiet?: boolean } = {}): Promise<RunManyResult> {
+export async function runMany(
+  domain: AnyDomain,
+  configs: (RunConfig & object)[],
+  runsDir: string,
+  io: CliIO,
+  o: { quiet?: boolean } = {},
+): Promise<RunManyResult> {
   const first = configs[0]!;
   const runtime = await domain.runtime();
   const settings = domain.parseSettings(first, 'the configuration');
@@ -119,7 +103,9 @@ export async function runMany(domain: AnyDomain, configs: (RunConfig & object)[]
   try {
     for (const [i, cfg] of configs.entries()) {
       const folder = RunFolder.create(groupDir, `${cfg.method}-seed${cfg.seed}`, cfg);
-      io.err(`lot: run ${i + 1}/${configs.length}: ${describe(cfg)}, seed ${cfg.seed}, ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'} -> ${rel(folder.dir)}`);
+      io.err(
+        `lot: run ${i + 1}/${configs.length}: ${describe(cfg)}, seed ${cfg.seed}, ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'} -> ${rel(folder.dir)}`,
+      );
       const progress = o.quiet ? null : new Progress();
       const summary = await trainRun(folder, domain, { signal: stopper.signal, progress, data, log: io.err });
       out.runs.push({ dir: folder.dir, summary });
@@ -138,19 +124,6 @@ export async function runMany(domain: AnyDomain, configs: (RunConfig & object)[]
   return out;
 }
 
-/** Prints the comparison table for the runs (best effort: a failure only warns). */
-export async function printReport(runDirs: string[], outDir: string, io: CliIO): Promise<string[]> {
-  try {
-    const { buildReport } = await import('../report/index.js');
-    const report = await buildReport(runDirs, outDir);
-    io.out(report.markdown);
-    return report.files;
-  } catch (e) {
-    io.err(`lot: warning: could not build the report (${(e as Error).message.split('\n')[0]}); run \`lot report ${rel(outDir)}\` later`);
-    return [];
-  }
-}
-
 export async function trainCommand(domain: AnyDomain, p: Parsed, io: CliIO): Promise<number> {
   const configs = await resolveTrainRuns(domain, p);
   if (p.values.boolean('dry-run')) {
@@ -159,7 +132,12 @@ export async function trainCommand(domain: AnyDomain, p: Parsed, io: CliIO): Pro
   }
   const result = await runMany(domain, configs, p.values.string('runs-dir'), io, { quiet: p.values.boolean('quiet') });
   if (result.interrupted) return EXIT.interrupted;
-  if (result.runs.length > 1) await printReport(result.runs.map((r) => r.dir), join(result.groupDir, 'report'), io);
+  if (result.runs.length > 1)
+    await printReport(
+      result.runs.map((r) => r.dir),
+      join(result.groupDir, 'report'),
+      io,
+    );
   io.err(`lot: run folders in ${rel(result.groupDir)}; \`lot report ${rel(result.groupDir)}\` for the table and plots`);
   return EXIT.ok;
 }
@@ -167,7 +145,8 @@ export async function trainCommand(domain: AnyDomain, p: Parsed, io: CliIO): Pro
 export async function resumeCommand(p: Parsed, io: CliIO): Promise<number> {
   const dir = p.positionals[0]!;
   if (!existsSync(dir)) throw new UsageError(`no run folder at ${dir}; give the folder a run wrote (it holds config.json)`);
-  if (!RunFolder.isRun(dir)) throw new UsageError(`${dir} is not a run folder (no config.json); give the folder of one run, e.g. runs/<group>/lot-seed0`);
+  if (!RunFolder.isRun(dir))
+    throw new UsageError(`${dir} is not a run folder (no config.json); give the folder of one run, e.g. runs/<group>/lot-seed0`);
   const folder = RunFolder.open(dir);
   if (statusOf(folder.readSummary()) === 'complete') {
     io.err(`lot: ${dir} is already complete; nothing to resume`);
@@ -186,7 +165,11 @@ export async function resumeCommand(p: Parsed, io: CliIO): Promise<number> {
   const stopper = installStopHandler(io);
   try {
     io.err(`lot: resuming ${dir}${folder.hasCheckpoint() ? '' : ' (no checkpoint yet: starting from the beginning)'}`);
-    const s = await trainRun(folder, domain, { signal: stopper.signal, progress: p.values.boolean('quiet') ? null : new Progress(), log: io.err });
+    const s = await trainRun(folder, domain, {
+      signal: stopper.signal,
+      progress: p.values.boolean('quiet') ? null : new Progress(),
+      log: io.err,
+    });
     if (s.status === 'interrupted') {
       io.err(`lot: interrupted again; checkpoint saved. Continue with: lot resume ${dir}`);
       return EXIT.interrupted;

@@ -27,7 +27,7 @@ export interface DomainRun<B, O extends ForwardOutput = ForwardOutput> {
   teacher: Learner;
   students: Learner[];
   task: LotTask<B, O>;
-  /** Each student's forward cost relative to the teacher's (docs/METHOD.md#cost); default 1 each. */
+  /** Each student's forward cost relative to the teacher's (docs/METHOD.md#cost-model); default 1 each. */
   studentRelativeCost?: number[];
   /** Main-stream batches (teacher steps) per epoch. */
   stepsPerEpoch: number;

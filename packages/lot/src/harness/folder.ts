@@ -80,7 +80,10 @@ export class RunFolder {
 
   /** A name for a new run: `<time>-<parts...>`, e.g. 20261130-001500-lot-fashion-mnist-seed0. */
   static name(parts: (string | number)[], time = new Date()): string {
-    return [stamp(time), ...parts].map(String).join('-').replace(/[^A-Za-z0-9_.-]+/g, '_');
+    return [stamp(time), ...parts]
+      .map(String)
+      .join('-')
+      .replace(/[^A-Za-z0-9_.-]+/g, '_');
   }
 
   /** Opens an existing run folder; throws a one-line Error when it is not one. */

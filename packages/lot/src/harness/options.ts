@@ -48,12 +48,18 @@ const isStringList = (v: OptionValue): v is string[] => Array.isArray(v) && v.ev
 /** Whether `value` has the shape an option of `type` holds (undefined: no value, which fits every type). */
 export function fitsType(type: OptionType, value: OptionValue): boolean {
   switch (type) {
-    case 'string': return value === undefined || typeof value === 'string';
-    case 'number': return value === undefined || (typeof value === 'number' && Number.isFinite(value));
-    case 'int': return value === undefined || Number.isInteger(value);
-    case 'boolean': return value === undefined || typeof value === 'boolean';
-    case 'intList': return value === undefined || (isNumberList(value) && value.every((x) => Number.isInteger(x)));
-    case 'stringList': return value === undefined || isStringList(value);
+    case 'string':
+      return value === undefined || typeof value === 'string';
+    case 'number':
+      return value === undefined || (typeof value === 'number' && Number.isFinite(value));
+    case 'int':
+      return value === undefined || Number.isInteger(value);
+    case 'boolean':
+      return value === undefined || typeof value === 'boolean';
+    case 'intList':
+      return value === undefined || (isNumberList(value) && value.every((x) => Number.isInteger(x)));
+    case 'stringList':
+      return value === undefined || isStringList(value);
   }
 }
 
@@ -86,13 +92,15 @@ export class OptionValues {
   constructor(options: readonly OptionSpec[], given: Iterable<readonly [string, OptionValue]> = []) {
     for (const o of options) {
       if (this.#specs.has(o.name)) throw new Error(`option --${o.name} is declared twice`);
-      if (!fitsType(o.type, o.default)) throw new Error(`option --${o.name}: its default ${JSON.stringify(o.default)} is not of its type ${o.type}`);
+      if (!fitsType(o.type, o.default))
+        throw new Error(`option --${o.name}: its default ${JSON.stringify(o.default)} is not of its type ${o.type}`);
       this.#specs.set(o.name, o);
     }
     for (const [name, value] of given) {
       const o = this.#specs.get(name);
       if (!o) throw new Error(`a value was given for --${name}, which is not declared${this.#declared()}`);
-      if (value === undefined || !fitsType(o.type, value)) throw new Error(`option --${name}: the value ${JSON.stringify(value)} is not of its type ${o.type}`);
+      if (value === undefined || !fitsType(o.type, value))
+        throw new Error(`option --${name}: the value ${JSON.stringify(value)} is not of its type ${o.type}`);
       this.#given.set(name, value);
     }
   }

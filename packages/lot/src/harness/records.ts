@@ -29,7 +29,7 @@ export interface EpochRecord {
   epoch: number;
   /** Teacher steps taken so far. */
   step: number;
-  /** Training cost so far, in forward-pass units F (docs/METHOD.md#cost). */
+  /** Training cost so far, in forward-pass units F (docs/METHOD.md#cost-model). */
   costUnits: number;
   /** Training seconds so far (evaluation excluded). */
   seconds: number;
@@ -136,7 +136,13 @@ export function parseRecord(line: string): MetricRecord | null {
         ...(Array.isArray(r.studentKls) ? { studentKls: r.studentKls.map(Number) } : {}),
       };
     case 'imitation':
-      if ((r.teacherKind !== 'sophisticated' && r.teacherKind !== 'deceptive') || base.step === null || !isNum(r.trainKL) || !isNum(r.testKL)) return null;
+      if (
+        (r.teacherKind !== 'sophisticated' && r.teacherKind !== 'deceptive') ||
+        base.step === null ||
+        !isNum(r.trainKL) ||
+        !isNum(r.testKL)
+      )
+        return null;
       return {
         type: 'imitation',
         teacherKind: r.teacherKind,
@@ -212,7 +218,12 @@ export const LEGACY_VISION_METRIC: PrimaryMetric = { key: 'testAccuracy', label:
 /** A summary's metric, or null when it lacks a key (label defaults to the key, direction to 'max'). */
 function primaryMetric(v: unknown): PrimaryMetric | null {
   if (!isObject(v) || typeof v.key !== 'string' || v.key === '') return null;
-  return { key: v.key, label: typeof v.label === 'string' ? v.label : v.key, direction: v.direction === 'min' ? 'min' : 'max', percent: v.percent === true };
+  return {
+    key: v.key,
+    label: typeof v.label === 'string' ? v.label : v.key,
+    direction: v.direction === 'min' ? 'min' : 'max',
+    percent: v.percent === true,
+  };
 }
 
 /**
@@ -249,9 +260,13 @@ export function parseTrainSummary(raw: unknown): TrainSummary | null {
     finalMetric: numOrNull(legacy ? raw.finalTestAccuracy : raw.finalMetric),
     bestMetric: numOrNull(legacy ? raw.bestTestAccuracy : raw.bestMetric),
     finalStudentMetric: Array.isArray(studentMetrics) ? studentMetrics.map((x) => numOrNull(x) ?? Number.NaN) : [],
-    final: isObject(raw.final) && isObject(raw.final.teacher)
-      ? { teacher: modelMetrics(raw.final.teacher), students: Array.isArray(raw.final.students) ? raw.final.students.map(modelMetrics) : [] }
-      : null,
+    final:
+      isObject(raw.final) && isObject(raw.final.teacher)
+        ? {
+            teacher: modelMetrics(raw.final.teacher),
+            students: Array.isArray(raw.final.students) ? raw.final.students.map(modelMetrics) : [],
+          }
+        : null,
     ...(typeof raw.error === 'string' ? { error: raw.error } : {}),
   };
 }

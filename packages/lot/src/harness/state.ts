@@ -44,13 +44,19 @@ export function namedParts<B, O extends ForwardOutput>(run: DomainRun<B, O>): { 
   const learners = [['teacher', run.teacher] as const, ...run.students.map((s, i) => [`student${i}`, s] as const)];
   for (const [name, l] of learners) {
     models[name] = l.model;
-    if (!(l.optimizer instanceof torch.optim.Optimizer)) throw new Error(`the ${name}'s optimizer is not a torch.optim optimizer: it cannot be checkpointed`);
+    if (!(l.optimizer instanceof torch.optim.Optimizer))
+      throw new Error(`the ${name}'s optimizer is not a torch.optim optimizer: it cannot be checkpointed`);
     optimizers[name] = l.optimizer;
   }
   return { models, optimizers };
 }
 
-export function saveRunCheckpoint<B, O extends ForwardOutput>(path: string, run: DomainRun<B, O>, trainer: LotTrainer<B, O>, state: RunState): void {
+export function saveRunCheckpoint<B, O extends ForwardOutput>(
+  path: string,
+  run: DomainRun<B, O>,
+  trainer: LotTrainer<B, O>,
+  state: RunState,
+): void {
   const { models, optimizers } = namedParts(run);
   torch.saveCheckpoint(path, {
     model: models,
@@ -78,25 +84,36 @@ export function loadRunCheckpoint<B, O extends ForwardOutput>(path: string, run:
   const legacy = !extra.has('harness');
   const epoch = extra.int('epoch');
   const t = extra.obj('trainer');
-  const trainerState: Partial<LotTrainerState> = { teacherSteps: t.num('teacherSteps'), studentOnlySteps: t.num('studentOnlySteps'), costUnits: t.num('costUnits') };
+  const trainerState: Partial<LotTrainerState> = {
+    teacherSteps: t.num('teacherSteps'),
+    studentOnlySteps: t.num('studentOnlySteps'),
+    costUnits: t.num('costUnits'),
+  };
   if (t.has('states')) trainerState.states = statesOf(t.obj('states'));
   trainer.loadStateDict(trainerState);
   torch.dispose(extra.raw('trainer'));
   if (!legacy) {
     const saved = extra.obj('schedules');
     for (const [name, s] of Object.entries(run.schedules)) {
-      if (!saved.has(name)) throw new Error(`${path}: no state for the learning-rate schedule '${name}'; the checkpoint belongs to another configuration`);
+      if (!saved.has(name))
+        throw new Error(`${path}: no state for the learning-rate schedule '${name}'; the checkpoint belongs to another configuration`);
       s.scheduler.loadStateDict(saved.raw(name) as torch.optim.SchedulerStateDict);
     }
   } else {
     // Before the harness the cursor was counted twice; both counts must agree.
     if (extra.has('cursor') && extra.num('cursor') !== trainer.studentOnlySteps) {
-      throw new Error(`${path}: its student cursor (${extra.num('cursor')}) and student-only steps (${trainer.studentOnlySteps}) disagree; the checkpoint is damaged`);
+      throw new Error(
+        `${path}: its student cursor (${extra.num('cursor')}) and student-only steps (${trainer.studentOnlySteps}) disagree; the checkpoint is damaged`,
+      );
     }
     // Learning rates were set by hand at each epoch's start: put the schedules where they would be.
     for (const s of Object.values(run.schedules)) {
       const position = s.every === 'epoch' ? epoch - 1 : trainer.teacherSteps;
-      s.scheduler.loadStateDict({ ...s.scheduler.stateDict(), last_epoch: position, _last_lr: s.scheduler.optimizer.paramGroups.map((g) => g.lr) });
+      s.scheduler.loadStateDict({
+        ...s.scheduler.stateDict(),
+        last_epoch: position,
+        _last_lr: s.scheduler.optimizer.paramGroups.map((g) => g.lr),
+      });
     }
   }
   if (run.loadState) {
@@ -118,7 +135,8 @@ function statesOf(f: Fields): Record<string, torch.Tensor[]> {
   const out: Record<string, torch.Tensor[]> = {};
   for (const key of f.keys()) {
     const v = f.raw(key);
-    if (!Array.isArray(v) || !v.every((x) => x instanceof torch.Tensor)) throw new Error(`checkpoint: recurrent state '${key}' is not a list of tensors`);
+    if (!Array.isArray(v) || !v.every((x) => x instanceof torch.Tensor))
+      throw new Error(`checkpoint: recurrent state '${key}' is not a list of tensors`);
     out[key] = v;
   }
   return out;

@@ -90,14 +90,28 @@ export async function trainRun(folder: RunFolder, domain: AnyDomain, o: TrainOpt
         for (const s of Object.values(run.schedules)) if (s.every === 'step') s.scheduler.step();
         if (step % config.logEvery === 0) {
           folder.appendMetric({
-            type: 'step', epoch: state.epoch, step, costUnits: trainer.costUnits, seconds: state.seconds, lr: teacherLr(run),
-            teacherLoss: m.teacherLoss, teacherTaskLoss: m.teacherTaskLoss,
+            type: 'step',
+            epoch: state.epoch,
+            step,
+            costUnits: trainer.costUnits,
+            seconds: state.seconds,
+            lr: teacherLr(run),
+            teacherLoss: m.teacherLoss,
+            teacherTaskLoss: m.teacherTaskLoss,
             ...(m.studentLosses.length ? { studentLosses: m.studentLosses, studentKls: m.studentKls } : {}),
           });
         }
         o.progress?.update({
-          label, epoch: state.epoch, epochs: config.epochs, step, totalSteps: lastStep, samples: session.samples, unit: run.unit,
-          seconds: (performance.now() - session.start) / 1000, stepsThisSession: step - session.steps, metrics: progressMetrics(state, domain),
+          label,
+          epoch: state.epoch,
+          epochs: config.epochs,
+          step,
+          totalSteps: lastStep,
+          samples: session.samples,
+          unit: run.unit,
+          seconds: (performance.now() - session.start) / 1000,
+          stepsThisSession: step - session.steps,
+          metrics: progressMetrics(state, domain),
         });
         await new Promise((r) => setImmediate(r)); // let Ctrl-C and I/O through between steps
       }
@@ -124,7 +138,9 @@ function checkFinite(m: LotStepMetrics, step: number, epoch: number): void {
   const bad = [m.teacherLoss, ...m.studentLosses, ...m.studentOnly.flatMap((s) => s.losses)].find((x) => !Number.isFinite(x));
   if (bad === undefined) return;
   const who = Number.isFinite(m.teacherLoss) ? 'a student' : 'the teacher';
-  throw new DivergedError(`training diverged: ${who}'s loss is ${bad} at teacher step ${step} (epoch ${epoch}); the last checkpoint is kept; lower the learning rate and start again`);
+  throw new DivergedError(
+    `training diverged: ${who}'s loss is ${bad} at teacher step ${step} (epoch ${epoch}); the last checkpoint is kept; lower the learning rate and start again`,
+  );
 }
 
 function accumulate(state: RunState, m: LotStepMetrics): void {
@@ -154,20 +170,42 @@ function progressMetrics(state: RunState, domain: AnyDomain): Record<string, num
 }
 
 /** Evaluates teacher and students, writes the epoch record and prints the epoch line. */
-function evaluateEpoch(folder: RunFolder, domain: AnyDomain, run: DomainRun<unknown>, trainer: LotTrainer<unknown>, state: RunState, step: number,
-  label: string, epochs: number, log: (line: string) => void): void {
+function evaluateEpoch(
+  folder: RunFolder,
+  domain: AnyDomain,
+  run: DomainRun<unknown>,
+  trainer: LotTrainer<unknown>,
+  state: RunState,
+  step: number,
+  label: string,
+  epochs: number,
+  log: (line: string) => void,
+): void {
   const ev: Evaluation = run.evaluate(trainer);
   const a = state.accum;
   const value = ev.teacher[domain.metric.key] ?? null;
-  if (value !== null) state.best = state.best === null ? value : domain.metric.direction === 'max' ? Math.max(state.best, value) : Math.min(state.best, value);
+  if (value !== null)
+    state.best =
+      state.best === null ? value : domain.metric.direction === 'max' ? Math.max(state.best, value) : Math.min(state.best, value);
   state.last = ev;
-  const train = { trainLoss: a.count ? a.loss / a.count : null, ...(a.correct || run.task.correct ? { trainAccuracy: a.count ? a.correct / a.count : null } : {}) };
+  const train = {
+    trainLoss: a.count ? a.loss / a.count : null,
+    ...(a.correct || run.task.correct ? { trainAccuracy: a.count ? a.correct / a.count : null } : {}),
+  };
   const kl = { train: a.klCount ? a.kl / a.klCount : null, test: ev.kl };
   folder.appendMetric({
-    type: 'epoch', epoch: state.epoch, step, costUnits: trainer.costUnits, seconds: state.seconds, lr: teacherLr(run),
-    teacher: { ...ev.teacher, ...train }, students: ev.students, kl,
+    type: 'epoch',
+    epoch: state.epoch,
+    step,
+    costUnits: trainer.costUnits,
+    seconds: state.seconds,
+    lr: teacherLr(run),
+    teacher: { ...ev.teacher, ...train },
+    students: ev.students,
+    kl,
   });
-  const show = (v: number | null | undefined) => (v === null || v === undefined ? '-' : domain.metric.percent ? `${(100 * v).toFixed(2)}%` : v.toFixed(3));
+  const show = (v: number | null | undefined) =>
+    v === null || v === undefined ? '-' : domain.metric.percent ? `${(100 * v).toFixed(2)}%` : v.toFixed(3);
   const parts = [
     label,
     `epoch ${state.epoch}/${epochs}`,
@@ -180,7 +218,16 @@ function evaluateEpoch(folder: RunFolder, domain: AnyDomain, run: DomainRun<unkn
   log(parts.join(' | '));
 }
 
-function summaryOf(domain: AnyDomain, config: RunConfig, dataset: string, teacherSteps: number, trainer: LotTrainer<unknown>, state: RunState, status: RunStatus, error?: string): TrainSummary {
+function summaryOf(
+  domain: AnyDomain,
+  config: RunConfig,
+  dataset: string,
+  teacherSteps: number,
+  trainer: LotTrainer<unknown>,
+  state: RunState,
+  status: RunStatus,
+  error?: string,
+): TrainSummary {
   const key = domain.metric.key;
   return {
     kind: domain.name,

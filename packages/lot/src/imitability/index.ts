@@ -1,4 +1,4 @@
-// The paper's first question (docs/METHOD.md#imitability): is a teacher that learned
+// The paper's first question (docs/METHOD.md#imitability-experiment): is a teacher that learned
 // generalizable correlations easier to imitate than one that memorized spurious ones? Two
 // teachers of the same architecture see the same inputs: the sophisticated one the true labels,
 // the deceptive one labels randomly permuted (a fixed seed) that it is trained to fit. Then two
@@ -147,7 +147,9 @@ export async function runImitability(run: RunFolder, o: ImitabilityOptions = {})
   const ck = run.hasCheckpoint() ? Fields.of(torch.load(run.checkpointPath), run.checkpointPath) : null;
   const done: Partial<Record<TeacherKind, Record<string, torch.Tensor>>> = {};
   for (const kind of TEACHER_KINDS) if (ck?.has(kind)) done[kind] = ck.raw(kind) as Record<string, torch.Tensor>;
-  const teacherStats: ImitabilitySummary['teachers'] = ck?.has('teacherStats') ? (ck.raw('teacherStats') as ImitabilitySummary['teachers']) : {};
+  const teacherStats: ImitabilitySummary['teachers'] = ck?.has('teacherStats')
+    ? (ck.raw('teacherStats') as ImitabilitySummary['teachers'])
+    : {};
   const priorSeconds = ck?.optNum('seconds') ?? 0;
   const finishedKinds = TEACHER_KINDS.filter((k) => done[k]);
   // Records of an unfinished phase are redone: drop them.
@@ -156,8 +158,18 @@ export async function runImitability(run: RunFolder, o: ImitabilityOptions = {})
   const save = () => torch.save({ formatVersion: 1, ...done, teacherStats, seconds: seconds() }, run.checkpointPath);
 
   const summary: ImitabilitySummary = {
-    kind: 'imitability', status: 'running', seed: cfg.seed, dataset: cfg.dataset, teacher: cfg.teacher, student: cfg.student, tau: cfg.tau,
-    studentSteps: cfg.studentEpochs * batchesPerEpoch, final: {}, meanOverTraining: {}, teachers: teacherStats, seconds: priorSeconds,
+    kind: 'imitability',
+    status: 'running',
+    seed: cfg.seed,
+    dataset: cfg.dataset,
+    teacher: cfg.teacher,
+    student: cfg.student,
+    tau: cfg.tau,
+    studentSteps: cfg.studentEpochs * batchesPerEpoch,
+    final: {},
+    meanOverTraining: {},
+    teachers: teacherStats,
+    seconds: priorSeconds,
   };
   const write = (status: RunStatus) => {
     summary.status = status;
@@ -184,7 +196,12 @@ export async function runImitability(run: RunFolder, o: ImitabilityOptions = {})
       const epochs = kind === 'deceptive' ? cfg.deceptiveEpochs : cfg.teacherEpochs;
       const optimizer = makeSgd(model, cfg, cfg.lr);
       const schedule = visionSchedule(optimizer, cfg, epochs);
-      const trainer = new LotTrainer<VisionBatch>({ teacher: { model, optimizer }, students: [], task: visionTask, config: { alpha: 0, n: 1, tau: cfg.tau, variant: 'kl', detach: true } });
+      const trainer = new LotTrainer<VisionBatch>({
+        teacher: { model, optimizer },
+        students: [],
+        task: visionTask,
+        config: { alpha: 0, n: 1, tau: cfg.tau, variant: 'kl', detach: true },
+      });
       const progress = o.progress?.(`${kind} teacher`) ?? null;
       const t0 = performance.now();
       for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -195,22 +212,43 @@ export async function runImitability(run: RunFolder, o: ImitabilityOptions = {})
         let seen = 0;
         for (let b = 0; b < batchesPerEpoch; b++) {
           if (signal.stop) throw new Stopped();
-          const batch = makeBatch(train, batchIndices(order, b, cfg.batchSize), { augment, seed: mixSeed(cfg.seed, STREAM.augment, phase, epoch, b), ...(labels ? { labels } : {}) });
+          const batch = makeBatch(train, batchIndices(order, b, cfg.batchSize), {
+            augment,
+            seed: mixSeed(cfg.seed, STREAM.augment, phase, epoch, b),
+            ...(labels ? { labels } : {}),
+          });
           const m = trainer.step(batch);
           torch.dispose(batch);
           loss += m.teacherTaskLoss * m.batchSize;
           correct += m.teacherCorrect ?? 0;
           seen += m.batchSize;
           progress?.update({
-            label: `${kind} teacher`, epoch, epochs, step: trainer.teacherSteps, totalSteps: epochs * batchesPerEpoch, samples: trainer.teacherSteps * cfg.batchSize, unit: 'img',
-            seconds: (performance.now() - t0) / 1000, stepsThisSession: trainer.teacherSteps, metrics: { loss: loss / seen, acc: correct / seen },
+            label: `${kind} teacher`,
+            epoch,
+            epochs,
+            step: trainer.teacherSteps,
+            totalSteps: epochs * batchesPerEpoch,
+            samples: trainer.teacherSteps * cfg.batchSize,
+            unit: 'img',
+            seconds: (performance.now() - t0) / 1000,
+            stepsThisSession: trainer.teacherSteps,
+            metrics: { loss: loss / seen, acc: correct / seen },
           });
           await yieldToEvents();
         }
         schedule?.step();
         const ev = evaluateVision(model, [], tests, cfg.tau);
         const testAccuracy = ev.teacher.testAccuracy ?? Number.NaN;
-        run.appendMetric({ type: 'teacher', teacherKind: kind, epoch, step: trainer.teacherSteps, trainLoss: loss / seen, trainAccuracy: correct / seen, testAccuracy, testLoss: ev.teacher.testLoss ?? Number.NaN });
+        run.appendMetric({
+          type: 'teacher',
+          teacherKind: kind,
+          epoch,
+          step: trainer.teacherSteps,
+          trainLoss: loss / seen,
+          trainAccuracy: correct / seen,
+          testAccuracy,
+          testLoss: ev.teacher.testLoss ?? Number.NaN,
+        });
         const line = `${kind} teacher | epoch ${epoch}/${epochs} | fits its labels: train acc ${((100 * correct) / seen).toFixed(2)}% | test acc (true labels) ${(100 * testAccuracy).toFixed(2)}%`;
         if (progress) progress.log(line);
         else log(line);
@@ -219,7 +257,9 @@ export async function runImitability(run: RunFolder, o: ImitabilityOptions = {})
       progress?.done();
       const fit = teacherStats[kind]?.trainAccuracy ?? 0;
       if (kind === 'deceptive' && fit < 0.9) {
-        log(`warning: the deceptive teacher fits only ${(100 * fit).toFixed(1)}% of its permuted labels; it has not memorized them, so the comparison says little (raise --deceptive-epochs, or use fewer images with --subset)`);
+        log(
+          `warning: the deceptive teacher fits only ${(100 * fit).toFixed(1)}% of its permuted labels; it has not memorized them, so the comparison says little (raise --deceptive-epochs, or use fewer images with --subset)`,
+        );
       }
       done[kind] = model.stateDict();
       save();
@@ -248,7 +288,10 @@ export async function runImitability(run: RunFolder, o: ImitabilityOptions = {})
       for (const kind of TEACHER_KINDS) {
         const t = trainers[kind];
         const models = [t.teacher.model, t.students[0]!.model] as const;
-        const pair = { trainKL: evaluateVision(models[0], [models[1]], trainEval, cfg.tau).kl!, testKL: evaluateVision(models[0], [models[1]], tests, cfg.tau).kl! };
+        const pair = {
+          trainKL: evaluateVision(models[0], [models[1]], trainEval, cfg.tau).kl!,
+          testKL: evaluateVision(models[0], [models[1]], tests, cfg.tau).kl!,
+        };
         curves[kind].push(pair);
         run.appendMetric({ type: 'imitation', teacherKind: kind, step: t.studentOnlySteps, costUnits: t.costUnits, ...pair });
       }
@@ -263,14 +306,25 @@ export async function runImitability(run: RunFolder, o: ImitabilityOptions = {})
       const order = epochOrder(train.count, mixSeed(cfg.seed, 3), epoch);
       for (let b = 0; b < batchesPerEpoch; b++) {
         if (signal.stop) throw new Stopped();
-        const batch = makeBatch(train, batchIndices(order, b, cfg.batchSize), { augment, seed: mixSeed(cfg.seed, STREAM.augment, 3, epoch, b) });
+        const batch = makeBatch(train, batchIndices(order, b, cfg.batchSize), {
+          augment,
+          seed: mixSeed(cfg.seed, STREAM.augment, 3, epoch, b),
+        });
         const kls = Object.fromEntries(TEACHER_KINDS.map((kind) => [kind, trainers[kind].studentStep(batch).kls[0]!]));
         torch.dispose(batch);
         step++;
         if (step % cfg.evalEvery === 0 || b === batchesPerEpoch - 1) measure();
         progress?.update({
-          label: 'students', epoch, epochs: cfg.studentEpochs, step, totalSteps, samples: 2 * step * cfg.batchSize, unit: 'img',
-          seconds: (performance.now() - t0) / 1000, stepsThisSession: step, metrics: { 'KL soph': kls.sophisticated, 'KL decep': kls.deceptive },
+          label: 'students',
+          epoch,
+          epochs: cfg.studentEpochs,
+          step,
+          totalSteps,
+          samples: 2 * step * cfg.batchSize,
+          unit: 'img',
+          seconds: (performance.now() - t0) / 1000,
+          stepsThisSession: step,
+          metrics: { 'KL soph': kls.sophisticated, 'KL decep': kls.deceptive },
         });
         await yieldToEvents();
       }
@@ -284,7 +338,10 @@ export async function runImitability(run: RunFolder, o: ImitabilityOptions = {})
     for (const kind of TEACHER_KINDS) {
       const c = curves[kind];
       summary.final[kind] = c[c.length - 1]!;
-      summary.meanOverTraining[kind] = { trainKL: c.reduce((a, p) => a + p.trainKL, 0) / c.length, testKL: c.reduce((a, p) => a + p.testKL, 0) / c.length };
+      summary.meanOverTraining[kind] = {
+        trainKL: c.reduce((a, p) => a + p.trainKL, 0) / c.length,
+        testKL: c.reduce((a, p) => a + p.testKL, 0) / c.length,
+      };
     }
     write('complete');
     return summary;

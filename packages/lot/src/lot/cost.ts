@@ -1,4 +1,4 @@
-// The cost model of LOT.md: cost per teacher step in units of one teacher
+// The cost model (docs/METHOD.md#cost-model): cost per teacher step in units of one teacher
 // forward pass F, a backward pass counting 2F. Teacher-only costs 3F per step;
 // LoT costs 3F (teacher) + Σ_i 3·r_i (students, joint step) + (N−1)·(1F teacher
 // forward + Σ_i 3·r_i) with r_i the student's forward cost relative to the teacher's.
@@ -23,7 +23,8 @@ export function studentCosts(cost: CostModel | undefined, students: number): num
   const r = cost?.studentRelativeCost ?? 1;
   const out = Array.isArray(r) ? [...r] : new Array<number>(students).fill(r);
   if (out.length !== students) throw new Error(`cost model: ${out.length} relative costs given for ${students} students`);
-  for (const x of out) if (!(x >= 0) || !Number.isFinite(x)) throw new RangeError(`cost model: a relative cost must be a finite number >= 0, got ${x}`);
+  for (const x of out)
+    if (!(x >= 0) || !Number.isFinite(x)) throw new RangeError(`cost model: a relative cost must be a finite number >= 0, got ${x}`);
   return out;
 }
 
@@ -33,7 +34,7 @@ export const jointStepCost = (studentRelative: number[]): number => 3 + studentR
 export const studentOnlyStepCost = (studentRelative: number[]): number => 1 + studentRelative.reduce((a, r) => a + 3 * r, 0);
 
 /**
- * LOT.md's analytic cost of one LoT teacher step, in units of F:
+ * The analytic cost (docs/METHOD.md#cost-model) of one LoT teacher step, in units of F:
  * 3 + Σ3r_i + (N−1)(1 + Σ3r_i); (3 + 3 + (N−1)·4) for one equal-size student.
  * With no students it is the teacher-only 3.
  */
@@ -44,7 +45,8 @@ export function lotStepCost(n: number, studentRelative: number[] = [1]): number 
 }
 
 /** LoT's cost per teacher step over teacher-only's: (3+3+(N−1)·4)/3 for one equal-size student. */
-export const analyticCostRatio = (n: number, studentRelative: number[] = [1]): number => lotStepCost(n, studentRelative) / TEACHER_ONLY_STEP_COST;
+export const analyticCostRatio = (n: number, studentRelative: number[] = [1]): number =>
+  lotStepCost(n, studentRelative) / TEACHER_ONLY_STEP_COST;
 
 /** The number of teacher-only steps that cost as much as `lotCostUnits` (the equal-compute baseline), rounded to nearest. */
 export function equalComputeTeacherSteps(lotCostUnits: number): number {
@@ -76,19 +78,29 @@ export function forwardMacs(model: Module, run: (model: Module) => unknown): num
       const conv = m;
       const perOutput = (conv.inChannels / conv.groups) * conv.kernelSize[0] * conv.kernelSize[1];
       const original = conv.forward;
-      conv.forward = (x: torch.Tensor) => { const y = original.call(conv, x); macs += y.numel() * perOutput; return y; };
+      conv.forward = (x: torch.Tensor) => {
+        const y = original.call(conv, x);
+        macs += y.numel() * perOutput;
+        return y;
+      };
       patched.push(conv);
     } else if (m instanceof torch.nn.Linear) {
       const linear = m;
       const original = linear.forward;
-      linear.forward = (x: torch.Tensor) => { const y = original.call(linear, x); macs += y.numel() * linear.inFeatures; return y; };
+      linear.forward = (x: torch.Tensor) => {
+        const y = original.call(linear, x);
+        macs += y.numel() * linear.inFeatures;
+        return y;
+      };
       patched.push(linear);
     }
   }
   const wasTraining = model.training;
   try {
     model.eval();
-    torch.tidy(() => { torch.noGrad(() => run(model)); });
+    torch.tidy(() => {
+      torch.noGrad(() => run(model));
+    });
   } finally {
     for (const m of patched) delete (m as { forward?: unknown }).forward;
     model.train(wasTraining);

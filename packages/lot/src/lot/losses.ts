@@ -1,11 +1,11 @@
-// The LoT losses (LOT.md "The losses"): the tempered KL between two sets of
+// The LoT losses (docs/METHOD.md#losses): the tempered KL between two sets of
 // logits, and the teacher's and a student's loss for each loss variant.
 import * as torch from '@lot/torch';
 import type { Tensor } from '@lot/torch';
 
 const F = torch.nn.functional;
 
-/** The loss variants of the reference implementation (LOT.md). */
+/** The loss variants of the reference implementation (docs/METHOD.md#loss-variants). */
 export type LossVariant = 'kl_ce' | 'kl' | 'symmetric_kl' | 'symmetric_kl_ce';
 export const LOSS_VARIANTS: readonly LossVariant[] = ['kl_ce', 'kl', 'symmetric_kl', 'symmetric_kl_ce'];
 
@@ -66,8 +66,14 @@ export interface StudentLossParts {
  * A student's loss: `task(s) + α·KL` for kl_ce / symmetric_kl_ce, the KL alone
  * (no task loss, no α) for kl / symmetric_kl. `teacherLogits` is usually detached.
  */
-export function studentLoss(variant: LossVariant, studentLogits: Tensor, teacherLogits: Tensor, tau: number, alpha: number,
-  taskLoss: () => Tensor): StudentLossParts {
+export function studentLoss(
+  variant: LossVariant,
+  studentLogits: Tensor,
+  teacherLogits: Tensor,
+  tau: number,
+  alpha: number,
+  taskLoss: () => Tensor,
+): StudentLossParts {
   const kl = studentKlTerm(variant, studentLogits, teacherLogits, tau);
   if (!studentUsesTaskLoss(variant)) return { loss: kl, kl, task: null };
   const task = taskLoss();

@@ -1,4 +1,4 @@
-// The LoT updates (docs/METHOD.md#the-losses, #the-schedule), for any task:
+// The LoT updates (docs/METHOD.md#losses, #the-schedule), for any task:
 // - jointStep(batch): the teacher and every student on the same batch, both losses from one
 //   forward of each taken before either update, one backward, every model steps;
 // - studentStep(batch): the students alone against the teacher's current predictions (the
@@ -131,7 +131,8 @@ export class LotTrainer<B, O extends ForwardOutput = ForwardOutput> {
     const students = o.students ?? [];
     for (const [i, s] of students.entries()) {
       if (!s?.model || !s.optimizer) throw new Error(`LotTrainer: student ${i} needs a model and an optimizer`);
-      if (s.model === o.teacher.model) throw new Error(`LotTrainer: student ${i} is the teacher's own model; give it a separately initialized one`);
+      if (s.model === o.teacher.model)
+        throw new Error(`LotTrainer: student ${i} is the teacher's own model; give it a separately initialized one`);
     }
     this.config = Object.freeze(config);
     this.teacher = o.teacher;
@@ -153,13 +154,15 @@ export class LotTrainer<B, O extends ForwardOutput = ForwardOutput> {
   get studentOnlySteps(): number {
     return this.counters.studentOnlySteps;
   }
-  /** Training cost so far in units of one teacher forward pass F (docs/METHOD.md#cost). */
+  /** Training cost so far in units of one teacher forward pass F (docs/METHOD.md#cost-model). */
   get costUnits(): number {
     return this.counters.costUnits;
   }
   /** The analytic cost of one step() of this trainer, in F. */
   get stepCost(): number {
-    return this.teacherOnly ? TEACHER_ONLY_STEP_COST : jointStepCost(this.relCost) + (this.config.n - 1) * studentOnlyStepCost(this.relCost);
+    return this.teacherOnly
+      ? TEACHER_ONLY_STEP_COST
+      : jointStepCost(this.relCost) + (this.config.n - 1) * studentOnlyStepCost(this.relCost);
   }
 
   /** Adds cost spent outside the trainer's calls (RL's rollout forward passes), in F. */
@@ -301,7 +304,10 @@ export class LotTrainer<B, O extends ForwardOutput = ForwardOutput> {
       const out = this.forward(s, 'student', i, batch, stream);
       return studentLoss(config.variant, out.logits, target, config.tau, alpha, () => task.taskLoss(out, batch));
     });
-    parts.map((p) => p.loss).reduce((a, b) => a.add(b)).backward();
+    parts
+      .map((p) => p.loss)
+      .reduce((a, b) => a.add(b))
+      .backward();
     this.stepModels(students);
     return { losses: parts.map((p) => p.loss.item()), kls: parts.map((p) => p.kl.item()), batchSize: task.batchSize(batch) };
   }

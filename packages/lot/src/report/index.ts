@@ -26,7 +26,16 @@ import {
 export { findRunFolders } from '../harness/folder.js';
 export { IMITABILITY_KIND, loadRun, loadRuns } from './runs.js';
 export type { EpochPoint, ImitabilityResults, ImitationPoint, KLPair, LoadedRun } from './runs.js';
-export { difference, formatDifference, formatMetric, formatMetricDifference, formatMetricValue, formatPercent, formatValue, stat } from './stats.js';
+export {
+  difference,
+  formatDifference,
+  formatMetric,
+  formatMetricDifference,
+  formatMetricValue,
+  formatPercent,
+  formatValue,
+  stat,
+} from './stats.js';
 export type { Stat } from './stats.js';
 export { groupRows, groupSections, imitabilityRows, imitabilityTable, metricHeading, metricNoun, metricTable } from './table.js';
 export type { ComparisonRow, ImitabilityRow, Section } from './table.js';
@@ -71,7 +80,9 @@ function openOutput(outDir: string, o: BuildReportOptions): Output {
     const { png, textRendered } = renderPng(svg, o.pngScale ?? 2);
     if (!textRendered && !warnedFont) {
       warnedFont = true;
-      notes.push('No system font was found, so the PNG plots have no text; the SVGs do (install fonts-dejavu-core, or set LOT_FONT to a .ttf file).');
+      notes.push(
+        'No system font was found, so the PNG plots have no text; the SVGs do (install fonts-dejavu-core, or set LOT_FONT to a .ttf file).',
+      );
     }
     const pngName = write(`${name}.png`, png);
     return `![${alt}](${pngName}) ([SVG](${svgName}))`;
@@ -140,7 +151,9 @@ async function imitabilityMarkdown(runs: LoadedRun[], plot: Plot): Promise<strin
 /** "12 runs (10 vision, 2 imitability)". */
 function countLine(runs: LoadedRun[]): string {
   const counts = new Map<string, number>();
-  const kinds = [...new Set(runs.map((r) => r.kind))].sort((a, b) => Number(a === IMITABILITY_KIND) - Number(b === IMITABILITY_KIND) || a.localeCompare(b));
+  const kinds = [...new Set(runs.map((r) => r.kind))].sort(
+    (a, b) => Number(a === IMITABILITY_KIND) - Number(b === IMITABILITY_KIND) || a.localeCompare(b),
+  );
   for (const r of runs) counts.set(r.kind, (counts.get(r.kind) ?? 0) + 1);
   return `${runs.length} run${runs.length === 1 ? '' : 's'} (${kinds.map((k) => `${counts.get(k)} ${k}`).join(', ')})`;
 }
@@ -160,7 +173,9 @@ function runsList(runs: LoadedRun[], sections: Section[], outDir: string): strin
       md.push(`| ${rel} | imitability | — | ${r.seed ?? '?'} | ${r.status} | ${f} | — |`);
     } else {
       const what = `${severalKinds ? `${r.kind} ` : ''}${r.dataset} ${pairLabel(r)}`;
-      md.push(`| ${rel} | ${what} | ${METHOD_LABEL[r.method]} | ${r.seed ?? '?'} | ${r.status} | ${formatMetricValue(r.finalMetric, r.metric)} | ${formatMetricValue(r.bestMetric, r.metric)} |`);
+      md.push(
+        `| ${rel} | ${what} | ${METHOD_LABEL[r.method]} | ${r.seed ?? '?'} | ${r.status} | ${formatMetricValue(r.finalMetric, r.metric)} | ${formatMetricValue(r.bestMetric, r.metric)} |`,
+      );
     }
   }
   return [...md, ''];
@@ -179,13 +194,18 @@ function leftOutNotes(sections: Section[], tags: Map<Section, string>): string[]
       repeated += done.length - latestPerSeed(done).length;
     }
   }
-  if (repeated) notes.push(`${repeated} finished run${repeated === 1 ? ' repeats' : 's repeat'} a method and seed of another; only the latest of each seed counts in the table.`);
+  if (repeated)
+    notes.push(
+      `${repeated} finished run${repeated === 1 ? ' repeats' : 's repeat'} a method and seed of another; only the latest of each seed counts in the table.`,
+    );
   for (const s of sections) {
     const unfinished = sectionRuns(s).filter((r) => !isFinished(r));
     if (!unfinished.length) continue;
     const table = `${tags.has(s) ? `${tags.get(s)} ` : ''}${metricNoun(s.metric)} table`;
     const statuses = [...new Set(unfinished.map((r) => r.status))].join(', ');
-    notes.push(`${unfinished.length} run${unfinished.length === 1 ? ' is' : 's are'} not complete and left out of the ${table} (status: ${statuses}); \`lot resume RUN\` finishes them.`);
+    notes.push(
+      `${unfinished.length} run${unfinished.length === 1 ? ' is' : 's are'} not complete and left out of the ${table} (status: ${statuses}); \`lot resume RUN\` finishes them.`,
+    );
   }
   return notes;
 }
@@ -195,7 +215,11 @@ function leftOutNotes(sections: Section[], tags: Map<Section, string>): string[]
  * `outDir`: report.md, and per plot an SVG, a PNG and its Vega-Lite spec (.vl.json).
  * Returns the Markdown and the files written.
  */
-export async function buildReport(runDirs: string[], outDir: string, o: BuildReportOptions = {}): Promise<{ markdown: string; files: string[] }> {
+export async function buildReport(
+  runDirs: string[],
+  outDir: string,
+  o: BuildReportOptions = {},
+): Promise<{ markdown: string; files: string[] }> {
   if (runDirs.length === 0) throw new Error('no run folders given');
   const runs = loadRuns([...new Set(runDirs.flatMap((d) => findRunFolders(d)))]);
   const output = openOutput(outDir, o);
@@ -203,7 +227,12 @@ export async function buildReport(runDirs: string[], outDir: string, o: BuildRep
   const imitability = runs.filter((r) => r.kind === IMITABILITY_KIND);
   const sections = groupSections(training);
   const tags = sectionTags(sections);
-  const md: string[] = ['# LoT report', '', `${countLine(runs)}, generated ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`, ''];
+  const md: string[] = [
+    '# LoT report',
+    '',
+    `${countLine(runs)}, generated ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+    '',
+  ];
   for (const section of sections) md.push(...(await sectionMarkdown(section, tags.get(section), output.plot)));
   if (imitability.length) md.push(...(await imitabilityMarkdown(imitability, output.plot)));
   md.push('## Runs', '', ...runsList(runs, sections, resolve(outDir)));

@@ -22,7 +22,10 @@ type Datum = Record<string, string | number | null>;
 const EPOCH_AXIS = { tickMinStep: 1, format: 'd' };
 
 /** Mean and sample std across runs of `value` at each x (runs that lack a point at x are left out there). */
-function meanCurve(runs: LoadedRun[], points: (r: LoadedRun) => { x: number; y: number | null }[]): { x: number; mean: number; lo: number; hi: number; n: number }[] {
+function meanCurve(
+  runs: LoadedRun[],
+  points: (r: LoadedRun) => { x: number; y: number | null }[],
+): { x: number; mean: number; lo: number; hi: number; n: number }[] {
   const byX = new Map<number, number[]>();
   for (const r of runs) {
     for (const p of points(r)) {
@@ -60,12 +63,17 @@ function rowLabeller(rows: ComparisonRow[]): (row: ComparisonRow) => string {
 
 /** Wraps a layered chart in a facet when there is more than one group. */
 function facetOrSingle(title: string, values: Datum[], layer: unknown[], groups: number, size = { width: 460, height: 280 }): TopLevelSpec {
-  const base = { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', title: { text: title, fontSize: 15 }, data: { values }, config: { view: { stroke: '#ddd' } } };
+  const base = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: title, fontSize: 15 },
+    data: { values },
+    config: { view: { stroke: '#ddd' } },
+  };
   if (groups <= 1) return { ...base, ...size, layer } as unknown as TopLevelSpec;
   return {
     ...base,
     facet: { field: 'group', type: 'nominal', title: null, header: { labelFontSize: 12, labelLimit: 600 } },
-    columns: groups > 2 ? 2 : groups,
+    columns: Math.min(groups, 2),
     spec: { ...size, layer },
     resolve: { scale: { y: 'independent', x: 'independent' } },
   } as unknown as TopLevelSpec;
@@ -93,10 +101,13 @@ export function metricSpec(section: Section, x: 'epoch' | 'cost'): TopLevelSpec 
   for (const row of rows) {
     for (const m of METHOD_ORDER) {
       const runs = finishedOrAll(row.runs[m]);
-      const curve = meanCurve(runs, (r) => r.epochsLog.map((e) => ({ x: x === 'epoch' ? e.epoch : e.costUnits, y: plotted(metric, e.teacherMetric) })));
+      const curve = meanCurve(runs, (r) =>
+        r.epochsLog.map((e) => ({ x: x === 'epoch' ? e.epoch : e.costUnits, y: plotted(metric, e.teacherMetric) })),
+      );
       if (!curve.length) continue;
       present.add(m);
-      for (const p of curve) values.push({ group: rowLabel(row), series: METHOD_LABEL[m], x: p.x, mean: p.mean, lo: p.lo, hi: p.hi, n: p.n });
+      for (const p of curve)
+        values.push({ group: rowLabel(row), series: METHOD_LABEL[m], x: p.x, mean: p.mean, lo: p.lo, hi: p.hi, n: p.n });
     }
   }
   if (!values.length) return null;
@@ -104,7 +115,10 @@ export function metricSpec(section: Section, x: 'epoch' | 'cost'): TopLevelSpec 
   const color = methodColor([...present]);
   const xEnc = { field: 'x', type: 'quantitative', title: xTitle, axis: x === 'epoch' ? EPOCH_AXIS : { format: '~s' } };
   // The band after the line, so that the legend takes the line's symbols.
-  const band = { mark: { type: 'area', opacity: 0.15 }, encoding: { x: xEnc, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } };
+  const band = {
+    mark: { type: 'area', opacity: 0.15 },
+    encoding: { x: xEnc, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color },
+  };
   const layer = [
     {
       mark: { type: 'line', point: { size: 30 }, strokeWidth: 2 },
@@ -147,7 +161,10 @@ export function klSpec(rows: ComparisonRow[]): TopLevelSpec | null {
   const color = { field: 'series', type: 'nominal', title: 'batches', scale: { domain: ['train', 'test'], range: ['#e45756', '#72b7b2'] } };
   const xEnc = { field: 'x', type: 'quantitative', title: 'epoch', axis: EPOCH_AXIS };
   // The band after the line, so that the legend takes the line's symbols.
-  const band = { mark: { type: 'area', opacity: 0.15 }, encoding: { x: xEnc, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } };
+  const band = {
+    mark: { type: 'area', opacity: 0.15 },
+    encoding: { x: xEnc, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color },
+  };
   const layer = [
     {
       mark: { type: 'line', point: { size: 30 }, strokeWidth: 2 },
@@ -171,7 +188,9 @@ export function imitabilitySpec(groups: { label: string; runs: LoadedRun[] }[]):
     const runs = finishedOrAll(g.runs);
     for (const kind of TEACHER_KINDS) {
       for (const split of ['train', 'test'] as const) {
-        const curve = meanCurve(runs, (r) => r.imitation.filter((p) => p.teacherKind === kind).map((p) => ({ x: p.step, y: split === 'train' ? p.trainKL : p.testKL })));
+        const curve = meanCurve(runs, (r) =>
+          r.imitation.filter((p) => p.teacherKind === kind).map((p) => ({ x: p.step, y: split === 'train' ? p.trainKL : p.testKL })),
+        );
         for (const p of curve) {
           values.push({ group: g.label, teacher: kind, split, series: `${kind}, ${split}`, x: p.x, mean: p.mean, n: p.n });
           if (p.mean > 0) positive = Math.min(positive, p.mean);
@@ -189,12 +208,23 @@ export function imitabilitySpec(groups: { label: string; runs: LoadedRun[] }[]):
       encoding: {
         x: { field: 'x', type: 'quantitative', title: 'student steps' },
         y: { field: 'mean', type: 'quantitative', title: 'KL(teacher ‖ student)', scale: log ? { type: 'log' } : { zero: true } },
-        color: { field: 'teacher', type: 'nominal', title: 'teacher', scale: { domain: ['sophisticated', 'deceptive'], range: [KIND_COLOR.sophisticated, KIND_COLOR.deceptive] } },
+        color: {
+          field: 'teacher',
+          type: 'nominal',
+          title: 'teacher',
+          scale: { domain: ['sophisticated', 'deceptive'], range: [KIND_COLOR.sophisticated, KIND_COLOR.deceptive] },
+        },
         strokeDash: {
           field: 'split',
           type: 'nominal',
           title: 'inputs',
-          scale: { domain: ['train', 'test'], range: [[1, 0], [6, 4]] },
+          scale: {
+            domain: ['train', 'test'],
+            range: [
+              [1, 0],
+              [6, 4],
+            ],
+          },
           legend: { symbolStrokeColor: '#555', symbolStrokeWidth: 2, symbolSize: 500 },
         },
         detail: { field: 'series' },
@@ -215,7 +245,15 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-const FONT_DIRS = ['/usr/share/fonts', '/usr/local/share/fonts', join(homedir(), '.fonts'), join(homedir(), '.local/share/fonts'), '/System/Library/Fonts', '/Library/Fonts', 'C:\\Windows\\Fonts'];
+const FONT_DIRS = [
+  '/usr/share/fonts',
+  '/usr/local/share/fonts',
+  join(homedir(), '.fonts'),
+  join(homedir(), '.local/share/fonts'),
+  '/System/Library/Fonts',
+  '/Library/Fonts',
+  'C:\\Windows\\Fonts',
+];
 const PREFERRED_FONTS: [file: string, family: string][] = [
   ['DejaVuSans.ttf', 'DejaVu Sans'],
   ['LiberationSans-Regular.ttf', 'Liberation Sans'],
@@ -228,7 +266,7 @@ const PREFERRED_FONTS: [file: string, family: string][] = [
 
 function findFiles(dir: string, names: Set<string>, out: Map<string, string>, depth = 0): void {
   if (depth > 4 || !existsSync(dir)) return;
-  let entries;
+  let entries: import('node:fs').Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch {

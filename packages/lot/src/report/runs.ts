@@ -156,7 +156,12 @@ function imitabilityResults(raw: unknown): ImitabilityResults {
 
 function isImitability(config: Record<string, unknown>, raw: unknown, epochs: EpochPoint[], imitation: ImitationPoint[]): boolean {
   const summaryKind = isObject(raw) ? raw.kind : undefined;
-  return summaryKind === IMITABILITY_KIND || config.command === IMITABILITY_KIND || config.kind === IMITABILITY_KIND || (imitation.length > 0 && epochs.length === 0);
+  return (
+    summaryKind === IMITABILITY_KIND ||
+    config.command === IMITABILITY_KIND ||
+    config.kind === IMITABILITY_KIND ||
+    (imitation.length > 0 && epochs.length === 0)
+  );
 }
 
 /** The better of two metric values by the metric's direction. */
@@ -195,14 +200,33 @@ function readRun(dir: string, fallbackMetric: PrimaryMetric): LoadedRun {
   };
 }
 
-type Grouping = Pick<LoadedRun, 'method' | 'dataset' | 'teacher' | 'student' | 'seed' | 'epochs' | 'baseEpochs' | 'subset' | 'testSubset' | 'alpha' | 'n' | 'tau' | 'variant'>;
+type Grouping = Pick<
+  LoadedRun,
+  | 'method'
+  | 'dataset'
+  | 'teacher'
+  | 'student'
+  | 'seed'
+  | 'epochs'
+  | 'baseEpochs'
+  | 'subset'
+  | 'testSubset'
+  | 'alpha'
+  | 'n'
+  | 'tau'
+  | 'variant'
+>;
 
 /** The fields runs are grouped by, from config.json (which may lack some) and the summary. */
 function grouping(config: Record<string, unknown>, summary: TrainSummary | null): Grouping {
   const students = Array.isArray(config.students) && config.students.length ? config.students.map(String).join('+') : null;
   return {
     // config.json names the method a run was made with; the summary copies it (and says 'lot' when it has none).
-    method: normalizeMethod(config.method) ?? normalizeMethod(config.baseline) ?? summary?.method ?? (num(config.alpha) === 0 ? 'teacher-only' : 'lot'),
+    method:
+      normalizeMethod(config.method) ??
+      normalizeMethod(config.baseline) ??
+      summary?.method ??
+      (num(config.alpha) === 0 ? 'teacher-only' : 'lot'),
     dataset: known(summary?.dataset) ?? str(config.dataset) ?? '?',
     teacher: known(summary?.teacher) ?? str(config.teacher) ?? '?',
     student: known(summary?.student) ?? str(config.student) ?? students,

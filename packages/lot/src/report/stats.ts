@@ -43,7 +43,8 @@ export function formatDifference(d: { mean: number; se: number } | null, digits 
 }
 
 /** Decimals that show `x` to 3 significant digits (4 for 0 or non-finite x). */
-const decimalsFor = (x: number): number => (x === 0 || !Number.isFinite(x) ? 4 : Math.min(12, Math.max(0, 2 - Math.floor(Math.log10(Math.abs(x))))));
+const decimalsFor = (x: number): number =>
+  x === 0 || !Number.isFinite(x) ? 4 : Math.min(12, Math.max(0, 2 - Math.floor(Math.log10(Math.abs(x)))));
 
 /** A plain number to 3 significant digits, its std to the same decimals: "0.0305 ± 0.0007". */
 export function formatValue(s: Stat | null, showN = true): string {

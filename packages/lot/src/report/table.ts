@@ -152,7 +152,8 @@ export function metricHeading(metric: PrimaryMetric): string {
   return `${capitalize(metric.label)} of the teacher (${notes.join(', ')})`;
 }
 
-export const pairLabel = (row: { teacher: string; student: string | null }): string => (row.student ? `${row.teacher} → ${row.student}` : row.teacher);
+export const pairLabel = (row: { teacher: string; student: string | null }): string =>
+  row.student ? `${row.teacher} → ${row.student}` : row.teacher;
 
 function escapeCell(s: string): string {
   return s.replace(/\|/g, '\\|');
@@ -167,7 +168,17 @@ function markdownTable(header: string[], rows: string[][]): string {
 /** A section's table: final and best teacher primary metric per method, and LoT − teacher-only. */
 export function metricTable(section: Section): string {
   const { metric } = section;
-  const header = ['data set', 'teacher → student', 'epochs', 'LoT setting', 'metric', 'teacher-only', 'equal compute', 'LoT', `LoT − teacher-only${metric.percent ? ' (pp)' : ''}`];
+  const header = [
+    'data set',
+    'teacher → student',
+    'epochs',
+    'LoT setting',
+    'metric',
+    'teacher-only',
+    'equal compute',
+    'LoT',
+    `LoT − teacher-only${metric.percent ? ' (pp)' : ''}`,
+  ];
   const body: string[][] = [];
   for (const row of section.rows) {
     for (const which of ['final', 'best'] as const) {
@@ -189,7 +200,10 @@ export function metricTable(section: Section): string {
   return markdownTable(header, body);
 }
 
-type ImitationStats = Record<'trainKL' | 'testKL' | 'meanTrainKL' | 'meanTestKL' | 'teacherTrainAccuracy' | 'teacherTestAccuracy', Stat | null>;
+type ImitationStats = Record<
+  'trainKL' | 'testKL' | 'meanTrainKL' | 'meanTestKL' | 'teacherTrainAccuracy' | 'teacherTestAccuracy',
+  Stat | null
+>;
 
 export interface ImitabilityRow {
   label: string;
@@ -235,17 +249,36 @@ function imitationStats(done: LoadedRun[], kind: TeacherKind): ImitationStats {
 export function imitabilityRows(runs: LoadedRun[]): ImitabilityRow[] {
   const groups = new Map<string, LoadedRun[]>();
   for (const r of runs) {
-    const label = [datasetLabel(r), r.teacher !== '?' ? r.teacher : null, r.student && r.student !== r.teacher ? `student ${r.student}` : null].filter(Boolean).join(', ');
+    const label = [
+      datasetLabel(r),
+      r.teacher !== '?' ? r.teacher : null,
+      r.student && r.student !== r.teacher ? `student ${r.student}` : null,
+    ]
+      .filter(Boolean)
+      .join(', ');
     groups.set(label, [...(groups.get(label) ?? []), r]);
   }
   return [...groups.entries()].map(([label, rs]) => {
     const done = latestPerSeed(rs.filter(isFinished));
-    return { label, runs: rs, values: { sophisticated: imitationStats(done, 'sophisticated'), deceptive: imitationStats(done, 'deceptive') } };
+    return {
+      label,
+      runs: rs,
+      values: { sophisticated: imitationStats(done, 'sophisticated'), deceptive: imitationStats(done, 'deceptive') },
+    };
   });
 }
 
 export function imitabilityTable(rows: ImitabilityRow[]): string {
-  const header = ['setting', 'teacher', 'teacher train acc. (%)', 'teacher test acc. (%)', 'final train KL', 'final test KL', 'mean train KL over training', 'mean test KL over training'];
+  const header = [
+    'setting',
+    'teacher',
+    'teacher train acc. (%)',
+    'teacher test acc. (%)',
+    'final train KL',
+    'final test KL',
+    'mean train KL over training',
+    'mean test KL over training',
+  ];
   const body: string[][] = [];
   for (const row of rows) {
     for (const kind of TEACHER_KINDS) {

@@ -33,22 +33,38 @@ export function allocLike(dtype: ArrayDType, length: number, shared = false): An
 
 export function bytesPerElement(dtype: ArrayDType): number {
   switch (dtype) {
-    case 'uint8': case 'int8': case 'bool': return 1;
-    case 'int16': return 2;
-    case 'int32': case 'float32': return 4;
-    case 'int64': case 'float64': return 8;
+    case 'uint8':
+    case 'int8':
+    case 'bool':
+      return 1;
+    case 'int16':
+      return 2;
+    case 'int32':
+    case 'float32':
+      return 4;
+    case 'int64':
+    case 'float64':
+      return 8;
   }
 }
 
 export function viewOf(dtype: ArrayDType, buffer: ArrayBufferLike, byteOffset = 0, length?: number): AnyTypedArray {
   switch (dtype) {
-    case 'uint8': case 'bool': return new Uint8Array(buffer, byteOffset, length);
-    case 'int8': return new Int8Array(buffer, byteOffset, length);
-    case 'int16': return new Int16Array(buffer, byteOffset, length);
-    case 'int32': return new Int32Array(buffer, byteOffset, length);
-    case 'int64': return new BigInt64Array(buffer, byteOffset, length);
-    case 'float32': return new Float32Array(buffer, byteOffset, length);
-    case 'float64': return new Float64Array(buffer, byteOffset, length);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(buffer, byteOffset, length);
+    case 'int8':
+      return new Int8Array(buffer, byteOffset, length);
+    case 'int16':
+      return new Int16Array(buffer, byteOffset, length);
+    case 'int32':
+      return new Int32Array(buffer, byteOffset, length);
+    case 'int64':
+      return new BigInt64Array(buffer, byteOffset, length);
+    case 'float32':
+      return new Float32Array(buffer, byteOffset, length);
+    case 'float64':
+      return new Float64Array(buffer, byteOffset, length);
   }
 }
 
@@ -70,7 +86,13 @@ export function gatherRows(src: AnyTypedArray, dtype: ArrayDType, rowSize: numbe
 export const stepRng = (seed: number, step: number): Rng => new Rng(seedFor(seed, step));
 
 /** Per-sample crop offsets [top0, left0, top1, left1, ...] into the padded image. */
-export function drawCropOffsets(rng: Rng, n: number, height: number, width: number, spec: { height: number; width: number; padding: number }): Int32Array {
+export function drawCropOffsets(
+  rng: Rng,
+  n: number,
+  height: number,
+  width: number,
+  spec: { height: number; width: number; padding: number },
+): Int32Array {
   const rangeY = height + 2 * spec.padding - spec.height + 1;
   const rangeX = width + 2 * spec.padding - spec.width + 1;
   if (rangeY < 1 || rangeX < 1) {
@@ -92,7 +114,8 @@ export function drawFlips(rng: Rng, n: number, p: number): Uint8Array {
 }
 
 export function checkImageShape(kind: string, shape: number[]): void {
-  if (shape.length < 3) throw new Error(`${kind}: needs a batch of images [N, ..., H, W] (at least 3 dimensions), got shape [${shape.join(', ')}]`);
+  if (shape.length < 3)
+    throw new Error(`${kind}: needs a batch of images [N, ..., H, W] (at least 3 dimensions), got shape [${shape.join(', ')}]`);
 }
 
 const isFloat = (d: ArrayDType) => d === 'float32' || d === 'float64';
@@ -100,16 +123,22 @@ const isFloat = (d: ArrayDType) => d === 'float32' || d === 'float64';
 /** Applies a pipeline to a batch (not in place). Step k draws from stepRng(seed, k). */
 export function applyArrayTransforms(batch: ArrayBatch, specs: readonly TransformSpec[], seed: number): ArrayBatch {
   let b = batch;
-  specs.forEach((spec, k) => { b = applyArrayTransform(b, spec, stepRng(seed, k)); });
+  specs.forEach((spec, k) => {
+    b = applyArrayTransform(b, spec, stepRng(seed, k));
+  });
   return b;
 }
 
 export function applyArrayTransform(b: ArrayBatch, spec: TransformSpec, rng: Rng): ArrayBatch {
   switch (spec.kind) {
-    case 'toFloat': return toFloatArray(b, spec.divisor, spec.offset);
-    case 'normalize': return normalizeArray(b, spec.mean, spec.std);
-    case 'randomCrop': return randomCropArray(b, spec, rng);
-    case 'randomHorizontalFlip': return flipArray(b, drawFlips(rng, b.shape[0], spec.p));
+    case 'toFloat':
+      return toFloatArray(b, spec.divisor, spec.offset);
+    case 'normalize':
+      return normalizeArray(b, spec.mean, spec.std);
+    case 'randomCrop':
+      return randomCropArray(b, spec, rng);
+    case 'randomHorizontalFlip':
+      return flipArray(b, drawFlips(rng, b.shape[0], spec.p));
   }
 }
 
@@ -174,8 +203,8 @@ function randomCropArray(b: ArrayBatch, spec: { height: number; width: number; p
     // The crop's window in unpadded coordinates: rows y0..y0+h-1, columns x0..x0+w-1.
     const y0 = offsets[2 * s] - p;
     const x0 = offsets[2 * s + 1] - p;
-    const xa = Math.max(0, -x0);               // first in-image column of the window
-    const xb = Math.min(w, W - x0);            // one past the last
+    const xa = Math.max(0, -x0); // first in-image column of the window
+    const xb = Math.min(w, W - x0); // one past the last
     for (let c = 0; c < planes; ++c) {
       const srcPlane = (s * planes + c) * H * W;
       const dstPlane = (s * planes + c) * h * w;
@@ -223,12 +252,18 @@ export interface FieldPlan {
 }
 
 /** Rows `rows` of every field, then each field's transforms seeded by fieldSeed(batchSeed, key). */
-export function produceBatch(fields: readonly RawField[], rows: ArrayLike<number>, plans: readonly FieldPlan[], batchSeed: number): ArrayBatch[] {
+export function produceBatch(
+  fields: readonly RawField[],
+  rows: ArrayLike<number>,
+  plans: readonly FieldPlan[],
+  batchSeed: number,
+): ArrayBatch[] {
   const out: ArrayBatch[] = fields.map((f) => ({
     data: gatherRows(f.data, f.dtype, f.rowSize, rows),
     dtype: f.dtype,
     shape: [rows.length, ...f.rowShape],
   }));
-  for (const plan of plans) out[plan.field] = applyArrayTransforms(out[plan.field], plan.specs, fieldSeed(batchSeed, fields[plan.field].key));
+  for (const plan of plans)
+    out[plan.field] = applyArrayTransforms(out[plan.field], plan.specs, fieldSeed(batchSeed, fields[plan.field].key));
   return out;
 }

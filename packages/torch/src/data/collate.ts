@@ -2,7 +2,7 @@
 import { tensor } from '../ops/creation.js';
 import { stack } from '../ops/shape.js';
 import { Tensor } from '../tensor.js';
-import { AnyTypedArray } from './array-ops.js';
+import type { AnyTypedArray } from './array-ops.js';
 
 /**
  * Collates samples as PyTorch's default_collate does:
@@ -26,7 +26,8 @@ function collate(samples: readonly unknown[], path: string): unknown {
   if (first instanceof Tensor) {
     if (!samples.every((s) => s instanceof Tensor)) throw mismatch('some samples are tensors and some are not');
     const shapes = (samples as Tensor[]).map((t) => t.shape.join(','));
-    if (shapes.some((s) => s !== shapes[0])) throw mismatch(`tensors of different shapes cannot be stacked: [${shapes[0]}] and [${shapes.find((s) => s !== shapes[0])}]`);
+    if (shapes.some((s) => s !== shapes[0]))
+      throw mismatch(`tensors of different shapes cannot be stacked: [${shapes[0]}] and [${shapes.find((s) => s !== shapes[0])}]`);
     return stack(samples as Tensor[], 0);
   }
   if (typeof first === 'number') {
@@ -42,7 +43,7 @@ function collate(samples: readonly unknown[], path: string): unknown {
     return tensor(samples as boolean[]);
   }
   if (ArrayBuffer.isView(first) && !(first instanceof DataView)) {
-    const ctor = (first as AnyTypedArray).constructor as { new(n: number): AnyTypedArray };
+    const ctor = (first as AnyTypedArray).constructor as { new (n: number): AnyTypedArray };
     const len = (first as AnyTypedArray).length;
     if (!samples.every((s) => s instanceof ctor && (s as AnyTypedArray).length === len)) {
       throw mismatch(`TypedArrays must all be ${ctor.name} of length ${len}`);
@@ -54,9 +55,18 @@ function collate(samples: readonly unknown[], path: string): unknown {
   if (Array.isArray(first)) {
     const n = first.length;
     if (!samples.every((s) => Array.isArray(s) && s.length === n)) throw mismatch(`every sample must be an array of length ${n}`);
-    return first.map((_, k) => collate(samples.map((s) => (s as unknown[])[k]), `${path}[${k}]`));
+    return first.map((_, k) =>
+      collate(
+        samples.map((s) => (s as unknown[])[k]),
+        `${path}[${k}]`,
+      ),
+    );
   }
-  if (first !== null && typeof first === 'object' && (Object.getPrototypeOf(first) === Object.prototype || Object.getPrototypeOf(first) === null)) {
+  if (
+    first !== null &&
+    typeof first === 'object' &&
+    (Object.getPrototypeOf(first) === Object.prototype || Object.getPrototypeOf(first) === null)
+  ) {
     const keys = Object.keys(first);
     const sig = [...keys].sort().join('\u0000');
     for (const s of samples) {
@@ -64,8 +74,16 @@ function collate(samples: readonly unknown[], path: string): unknown {
         throw mismatch(`every sample must be an object with the keys {${keys.join(', ')}}`);
       }
     }
-    return Object.fromEntries(keys.map((k) => [k, collate(samples.map((s) => (s as Record<string, unknown>)[k]), `${path}.${k}`)]));
+    return Object.fromEntries(
+      keys.map((k) => [
+        k,
+        collate(
+          samples.map((s) => (s as Record<string, unknown>)[k]),
+          `${path}.${k}`,
+        ),
+      ]),
+    );
   }
   if (typeof first === 'string' || first === null || first === undefined) return [...samples];
-  throw mismatch(`cannot collate a ${typeof first === 'object' ? (first as object).constructor?.name ?? 'object' : typeof first}`);
+  throw mismatch(`cannot collate a ${typeof first === 'object' ? ((first as object).constructor?.name ?? 'object') : typeof first}`);
 }

@@ -3,21 +3,25 @@
 import { randint } from '../ops/creation.js';
 import { tidy } from '../scope.js';
 import { Tensor } from '../tensor.js';
-import { FieldPlan, TransformSpec } from './array-ops.js';
+import type { FieldPlan, TransformSpec } from './array-ops.js';
 import { defaultCollate } from './collate.js';
-import { ArraySource, Dataset, arraySourceKey, arraySourceOf, mapIndices, wrapFields } from './dataset.js';
+import { type ArraySource, type Dataset, arraySourceKey, arraySourceOf, mapIndices, wrapFields } from './dataset.js';
 import { STREAM_SHUFFLE, STREAM_TRANSFORM, fieldSeed, permutation, seedFor } from './random.js';
 import { Transform } from './transforms.js';
 import { WorkerPool } from './workers.js';
 
 /** The batch type defaultCollate makes from items of type T. */
-export type Collated<T> =
-  unknown extends T ? any
-  : T extends Tensor | number | boolean | bigint | ArrayBufferView ? Tensor
-  : T extends string | null | undefined ? T[]
-  : T extends readonly unknown[] ? { -readonly [K in keyof T]: Collated<T[K]> }
-  : T extends object ? { [K in keyof T]: Collated<T[K]> }
-  : unknown;
+export type Collated<T> = unknown extends T
+  ? any
+  : T extends Tensor | number | boolean | bigint | ArrayBufferView
+    ? Tensor
+    : T extends string | null | undefined
+      ? T[]
+      : T extends readonly unknown[]
+        ? { -readonly [K in keyof T]: Collated<T[K]> }
+        : T extends object
+          ? { [K in keyof T]: Collated<T[K]> }
+          : unknown;
 
 /** Built-in transforms for the batch: one pipeline for the first field, or one per field key. */
 export type TransformOption = Transform | Record<string, Transform>;
@@ -107,7 +111,8 @@ export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B> {
   private ahead: { epoch: number; jobs: Map<number, number>; submitted: number; order: Int32Array } | null = null;
 
   constructor(dataset: Dataset<T>, options: DataLoaderOptions<B> = {}) {
-    if (!dataset || typeof dataset.get !== 'function') throw new TypeError('DataLoader: the dataset needs a length and a get(index) method');
+    if (!dataset || typeof dataset.get !== 'function')
+      throw new TypeError('DataLoader: the dataset needs a length and a get(index) method');
     checkInt(dataset.length, 'the dataset length', 0);
     this.dataset = dataset;
     this.batchSize = checkInt(options.batchSize ?? 1, 'batchSize', 1);
@@ -120,7 +125,8 @@ export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B> {
     this.mapFn = options.map;
     if (options.transform !== undefined && !(options.transform instanceof Transform)) {
       const t = options.transform as unknown;
-      if (typeof t === 'function') throw new TypeError('DataLoader: transform takes built-in transforms (data.randomCrop(...) ...); pass a function as `map`');
+      if (typeof t === 'function')
+        throw new TypeError('DataLoader: transform takes built-in transforms (data.randomCrop(...) ...); pass a function as `map`');
       if (t === null || typeof t !== 'object' || !Object.values(t).every((v) => v instanceof Transform)) {
         throw new TypeError('DataLoader: transform must be a Transform or an object of Transforms by field');
       }
@@ -131,8 +137,10 @@ export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B> {
     if (this.prefetch > 0) {
       if (this.collateFn) throw new Error('DataLoader: a custom collate runs on the main thread; it needs prefetch: 0');
       if (typeof (dataset as Partial<Record<typeof arraySourceKey, unknown>>)[arraySourceKey] !== 'function') {
-        throw new Error('DataLoader: prefetch > 0 needs a dataset backed by arrays (TensorDataset, ArrayDataset, or a Subset/ConcatDataset of them); '
-          + 'items made by JavaScript code cannot be read by worker threads. Use prefetch: 0.');
+        throw new Error(
+          'DataLoader: prefetch > 0 needs a dataset backed by arrays (TensorDataset, ArrayDataset, or a Subset/ConcatDataset of them); ' +
+            'items made by JavaScript code cannot be read by worker threads. Use prefetch: 0.',
+        );
       }
     }
   }
@@ -192,7 +200,7 @@ export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B> {
       else for (const id of this.ahead.jobs.values()) this.pool?.cancel(id);
       this.ahead = null;
     }
-    let current: unknown = undefined;
+    let current: unknown;
     let finished = false;
     let pool = this.pool;
 
@@ -237,7 +245,8 @@ export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B> {
             // known: it depends only on the seed and the epoch number), unless another epoch began.
             const beyond = b + this.prefetch - total + 1;
             if (beyond > 0 && this.nextEpoch === epoch + 1) {
-              if (!this.ahead || this.ahead.epoch !== epoch + 1) this.ahead = { epoch: epoch + 1, jobs: new Map(), submitted: 0, order: this.order(epoch + 1) };
+              if (!this.ahead || this.ahead.epoch !== epoch + 1)
+                this.ahead = { epoch: epoch + 1, jobs: new Map(), submitted: 0, order: this.order(epoch + 1) };
               const a = this.ahead;
               for (; a.submitted < Math.min(beyond, total); ++a.submitted) a.jobs.set(a.submitted, submit(a.epoch, a.order, a.submitted));
             }
@@ -288,7 +297,8 @@ export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B> {
     const plan = this.transformPlan();
     if (plan.length === 0) return batch;
     if (batch instanceof Tensor) {
-      if (plan.length !== 1 || plan[0][0] !== '0') throw new Error('DataLoader: the batch is a single tensor; give transform as one Transform');
+      if (plan.length !== 1 || plan[0][0] !== '0')
+        throw new Error('DataLoader: the batch is a single tensor; give transform as one Transform');
       return plan[0][1].apply(batch, fieldSeed(batchSeed, '0'));
     }
     if (batch === null || typeof batch !== 'object') throw new Error('DataLoader: transforms need batches of tensors');
@@ -307,10 +317,16 @@ export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B> {
   private startPool(): void {
     if (this.pool) return;
     const source = arraySourceOf(this.dataset);
-    if (!source) throw new Error('DataLoader: prefetch > 0 needs a dataset backed by arrays (TensorDataset, ArrayDataset, or a Subset/ConcatDataset of them); use prefetch: 0');
+    if (!source)
+      throw new Error(
+        'DataLoader: prefetch > 0 needs a dataset backed by arrays (TensorDataset, ArrayDataset, or a Subset/ConcatDataset of them); use prefetch: 0',
+      );
     const plans: FieldPlan[] = this.transformPlan().map(([key, t]) => {
       const k = source.structure === 'object' && this.transform instanceof Transform ? null : source.fields.findIndex((f) => f.key === key);
-      if (k === null) throw new Error(`DataLoader: the batch is an object {${source.fields.map((f) => f.key).join(', ')}}; give transform as { key: Transform }`);
+      if (k === null)
+        throw new Error(
+          `DataLoader: the batch is an object {${source.fields.map((f) => f.key).join(', ')}}; give transform as { key: Transform }`,
+        );
       if (k < 0) throw new Error(`DataLoader: transform for field '${key}', but the batch has no tensor there`);
       return { field: k, specs: t.specs as TransformSpec[] };
     });

@@ -4,7 +4,7 @@ import { frombuffer, tensor } from '../ops/creation.js';
 import { contiguous, indexSelect, select, to } from '../ops/shape.js';
 import { tidy } from '../scope.js';
 import { Tensor } from '../tensor.js';
-import { AnyTypedArray, ArrayBatch, ArrayDType, RawField, allocLike, produceBatch } from './array-ops.js';
+import { type AnyTypedArray, type ArrayBatch, type ArrayDType, type RawField, allocLike, produceBatch } from './array-ops.js';
 
 /** What a DataLoader reads: a length and the item at an index (PyTorch's map-style Dataset). */
 export interface Dataset<T = unknown> {
@@ -41,7 +41,8 @@ export function arraySourceOf(dataset: Dataset<unknown>): ArraySource | null {
 }
 
 function checkLength(n: unknown, what: string): number {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new Error(`${what}: length must be a non-negative integer, got ${String(n)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+    throw new Error(`${what}: length must be a non-negative integer, got ${String(n)}`);
   return n;
 }
 
@@ -60,7 +61,9 @@ export function wrapFields(source: Pick<ArraySource, 'structure' | 'fields'>, fi
   if (source.structure === 'single') return tensors[0];
   if (source.structure === 'array') return tensors;
   const out: Record<string, Tensor> = {};
-  source.fields.forEach((f, i) => { out[f.key] = tensors[i]; });
+  source.fields.forEach((f, i) => {
+    out[f.key] = tensors[i];
+  });
   return out;
 }
 
@@ -131,11 +134,18 @@ export class TensorDataset implements Dataset<Tensor[]>, ArrayBacked {
     if (this.shared) return this.shared;
     const fields = this.tensors.map((t, i): SourceField => {
       const dtype = t.dtype;
-      if (!ARRAY_DTYPES.has(dtype)) throw new Error(`TensorDataset: worker threads cannot read ${dtype} tensors (tensor ${i}); convert it or use prefetch 0`);
+      if (!ARRAY_DTYPES.has(dtype))
+        throw new Error(`TensorDataset: worker threads cannot read ${dtype} tensors (tensor ${i}); convert it or use prefetch 0`);
       if (t.device !== 'cpu') throw new Error(`TensorDataset: worker threads read CPU tensors only (tensor ${i} is on ${t.device})`);
       const data = tidy(() => contiguous(to(t, dtype)).data()) as AnyTypedArray;
       const rowShape = t.shape.slice(1);
-      return { key: String(i), dtype: dtype as ArrayDType, data: toShared(data, dtype as ArrayDType), rowShape, rowSize: rowShape.reduce((a, b) => a * b, 1) };
+      return {
+        key: String(i),
+        dtype: dtype as ArrayDType,
+        data: toShared(data, dtype as ArrayDType),
+        rowShape,
+        rowSize: rowShape.reduce((a, b) => a * b, 1),
+      };
     });
     this.shared = { length: this.length, structure: 'array', fields };
     return this.shared;
@@ -174,7 +184,9 @@ export class ArrayDataset implements Dataset<any>, ArrayBacked {
     const entries = isArray ? fields.map((f, i) => [String(i), f] as const) : Object.entries(fields);
     if (entries.length === 0) throw new Error('ArrayDataset: needs at least one field');
     const out = entries.map(([key, f]): SourceField => {
-      const spec: ArrayField = ArrayBuffer.isView(f) ? { data: f as AnyTypedArray, shape: [(f as AnyTypedArray).length] } : (f as ArrayField);
+      const spec: ArrayField = ArrayBuffer.isView(f)
+        ? { data: f as AnyTypedArray, shape: [(f as AnyTypedArray).length] }
+        : (f as ArrayField);
       if (!spec || !ArrayBuffer.isView(spec.data)) throw new TypeError(`ArrayDataset: field '${key}' needs a TypedArray 'data'`);
       const dtype = spec.dtype ?? dtypeOfArray(spec.data);
       if (!ARRAY_DTYPES.has(dtype)) throw new Error(`ArrayDataset: field '${key}' has unknown dtype '${dtype}'`);
@@ -186,13 +198,16 @@ export class ArrayDataset implements Dataset<any>, ArrayBacked {
         throw new Error(`ArrayDataset: field '${key}' needs a shape with an item dimension first, got ${JSON.stringify(shape)}`);
       }
       const numel = shape.reduce((a, b) => a * b, 1);
-      if (numel !== spec.data.length) throw new Error(`ArrayDataset: field '${key}' has ${spec.data.length} elements but shape [${shape.join(', ')}] needs ${numel}`);
+      if (numel !== spec.data.length)
+        throw new Error(`ArrayDataset: field '${key}' has ${spec.data.length} elements but shape [${shape.join(', ')}] needs ${numel}`);
       const rowShape = shape.slice(1);
       return { key, dtype, data: spec.data, rowShape, rowSize: rowShape.reduce((a, b) => a * b, 1) };
     });
     const lengths = entries.map(([, f]) => (ArrayBuffer.isView(f) ? (f as AnyTypedArray).length : (f as ArrayField).shape[0]));
     if (lengths.some((n) => n !== lengths[0])) {
-      throw new Error(`ArrayDataset: all fields must have the same number of items, got ${entries.map(([k], i) => `${k}: ${lengths[i]}`).join(', ')}`);
+      throw new Error(
+        `ArrayDataset: all fields must have the same number of items, got ${entries.map(([k], i) => `${k}: ${lengths[i]}`).join(', ')}`,
+      );
     }
     this.source = { length: lengths[0], structure: isArray ? 'array' : 'object', fields: out };
   }
@@ -295,8 +310,18 @@ export class ConcatDataset<T> implements Dataset<T>, ArrayBacked {
     if (this.shared !== undefined) return this.shared;
     const parts = this.datasets.map(arraySourceOf);
     const first = parts[0];
-    const compatible = first && parts.every((p) => p && p.structure === first.structure && p.fields.length === first.fields.length &&
-      p.fields.every((f, k) => f.key === first.fields[k].key && f.dtype === first.fields[k].dtype && f.rowShape.join() === first.fields[k].rowShape.join()));
+    const compatible =
+      first &&
+      parts.every(
+        (p) =>
+          p &&
+          p.structure === first.structure &&
+          p.fields.length === first.fields.length &&
+          p.fields.every(
+            (f, k) =>
+              f.key === first.fields[k].key && f.dtype === first.fields[k].dtype && f.rowShape.join() === first.fields[k].rowShape.join(),
+          ),
+      );
     if (!compatible) return (this.shared = null);
     // One shared copy of every part's rows, and an index map through each part's own map.
     const rowCounts = parts.map((p) => p!.fields[0].data.length / Math.max(p!.fields[0].rowSize, 1));

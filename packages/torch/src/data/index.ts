@@ -5,7 +5,13 @@ export { DataLoader } from './dataloader.js';
 export type { DataLoaderOptions, TransformOption, Collated } from './dataloader.js';
 export { defaultCollate } from './collate.js';
 export {
-  Transform, compose, toFloat, toSymmetric, normalize, randomCrop, randomHorizontalFlip,
+  Transform,
+  compose,
+  toFloat,
+  toSymmetric,
+  normalize,
+  randomCrop,
+  randomHorizontalFlip,
 } from './transforms.js';
 export type { ArrayBatch, ArrayDType, TransformSpec } from './array-ops.js';
 export { Rng, permutation, seedFor } from './random.js';

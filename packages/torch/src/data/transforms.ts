@@ -7,9 +7,16 @@ import { tensor } from '../ops/creation.js';
 import { div, sub } from '../ops/math.js';
 import { expand, gather, index, pad, to } from '../ops/shape.js';
 import { tidy } from '../scope.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import {
-  ArrayBatch, TransformSpec, applyArrayTransforms, channelParams, checkImageShape, drawCropOffsets, drawFlips, stepRng,
+  type ArrayBatch,
+  type TransformSpec,
+  applyArrayTransforms,
+  channelParams,
+  checkImageShape,
+  drawCropOffsets,
+  drawFlips,
+  stepRng,
 } from './array-ops.js';
 import type { Rng } from './random.js';
 
@@ -27,6 +34,7 @@ export class Transform {
   }
 
   /** This pipeline followed by `next`. */
+  // biome-ignore lint/suspicious/noThenProperty: chaining pipelines, as torchvision users expect; a Transform is never awaited
   then(...next: Transform[]): Transform {
     return new Transform([...this.specs, ...next.flatMap((t) => t.specs)]);
   }
@@ -35,7 +43,9 @@ export class Transform {
   apply(batch: Tensor, seed = 0): Tensor {
     return tidy(() => {
       let x = batch;
-      this.specs.forEach((spec, k) => { x = applyTensorTransform(x, spec, stepRng(seed, k)); });
+      this.specs.forEach((spec, k) => {
+        x = applyTensorTransform(x, spec, stepRng(seed, k));
+      });
       return x === batch ? index(batch, '...') : x;
     });
   }
@@ -75,7 +85,8 @@ export function normalize(mean: number | number[], std: number | number[]): Tran
   const m = typeof mean === 'number' ? [mean] : [...mean];
   const s = typeof std === 'number' ? [std] : [...std];
   if (m.length === 0 || s.length === 0) throw new Error('normalize: mean and std need at least one value');
-  if (s.some((v) => !(v !== 0) || !Number.isFinite(v))) throw new RangeError(`normalize: std must be finite and non-zero, got [${s.join(', ')}]`);
+  if (s.some((v) => !(v !== 0) || !Number.isFinite(v)))
+    throw new RangeError(`normalize: std must be finite and non-zero, got [${s.join(', ')}]`);
   return new Transform([{ kind: 'normalize', mean: m, std: s }]);
 }
 
@@ -85,7 +96,7 @@ export function normalize(mean: number | number[], std: number | number[]): Tran
  */
 export function randomCrop(size: number | [number, number], options: { padding?: number } | number = {}): Transform {
   const [height, width] = typeof size === 'number' ? [size, size] : size;
-  const padding = typeof options === 'number' ? options : options.padding ?? 0;
+  const padding = typeof options === 'number' ? options : (options.padding ?? 0);
   positiveInt(height, 'randomCrop: height');
   positiveInt(width, 'randomCrop: width');
   if (!Number.isInteger(padding) || padding < 0) throw new RangeError(`randomCrop: padding must be a non-negative integer, got ${padding}`);

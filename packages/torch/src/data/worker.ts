@@ -3,7 +3,7 @@
 // libtorch. Messages go back on a MessagePort that the main thread reads
 // synchronously (receiveMessageOnPort), and a shared counter wakes it.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { FieldPlan, RawField, produceBatch } from './array-ops.js';
+import { type FieldPlan, type RawField, produceBatch } from './array-ops.js';
 
 export interface WorkerInit {
   fields: RawField[];
@@ -11,7 +11,11 @@ export interface WorkerInit {
   port: MessagePort;
   signal: Int32Array;
 }
-export interface Job { id: number; rows: Int32Array; batchSeed: number }
+export interface Job {
+  id: number;
+  rows: Int32Array;
+  batchSeed: number;
+}
 export type JobResult = { id: number; fields: import('./array-ops.js').ArrayBatch[] } | { id: number; error: string };
 
 const { fields, plans, port, signal } = workerData as WorkerInit;

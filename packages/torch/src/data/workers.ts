@@ -18,7 +18,12 @@ export class WorkerPool {
   private next = 0;
   private closed = false;
 
-  constructor(count: number, fields: RawField[], plans: FieldPlan[], private readonly timeoutMs: number) {
+  constructor(
+    count: number,
+    fields: RawField[],
+    plans: FieldPlan[],
+    private readonly timeoutMs: number,
+  ) {
     for (let w = 0; w < count; ++w) {
       const { port1, port2 } = new MessageChannel();
       const init: WorkerInit = { fields, plans, port: port2, signal: this.signal };

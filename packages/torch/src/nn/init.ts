@@ -5,29 +5,49 @@ import { noGrad } from '../autograd.js';
 import { callOperator } from '../dispatch.js';
 import { empty } from '../ops/creation.js';
 import { tidy } from '../scope.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import '../tensor-methods.js';
 
 export type Nonlinearity =
-  | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
-  | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+  | 'linear'
+  | 'conv1d'
+  | 'conv2d'
+  | 'conv3d'
+  | 'conv_transpose1d'
+  | 'conv_transpose2d'
+  | 'conv_transpose3d'
+  | 'sigmoid'
+  | 'tanh'
+  | 'relu'
+  | 'leaky_relu'
+  | 'selu';
 export type FanMode = 'fanIn' | 'fanOut' | 'fan_in' | 'fan_out';
 
 /** The recommended gain for a nonlinearity (leaky_relu takes its negative slope, 0.01 by default). */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number | null): number {
   switch (nonlinearity) {
-    case 'linear': case 'conv1d': case 'conv2d': case 'conv3d':
-    case 'conv_transpose1d': case 'conv_transpose2d': case 'conv_transpose3d': case 'sigmoid':
+    case 'linear':
+    case 'conv1d':
+    case 'conv2d':
+    case 'conv3d':
+    case 'conv_transpose1d':
+    case 'conv_transpose2d':
+    case 'conv_transpose3d':
+    case 'sigmoid':
       return 1;
-    case 'tanh': return 5 / 3;
-    case 'relu': return Math.SQRT2;
+    case 'tanh':
+      return 5 / 3;
+    case 'relu':
+      return Math.SQRT2;
     case 'leaky_relu': {
       const slope = param ?? 0.01;
       if (typeof slope !== 'number' || Number.isNaN(slope)) throw new Error(`negative_slope ${String(param)} is not a valid number`);
       return Math.sqrt(2 / (1 + slope * slope));
     }
-    case 'selu': return 3 / 4;
-    default: throw new Error(`unsupported nonlinearity '${String(nonlinearity)}'`);
+    case 'selu':
+      return 3 / 4;
+    default:
+      throw new Error(`unsupported nonlinearity '${String(nonlinearity)}'`);
   }
 }
 
@@ -56,14 +76,20 @@ export const ones_ = (t: Tensor): Tensor => noGrad(() => t.fill_(1));
 /** Fills a 2-D tensor with the identity (as torch.nn.init.eye_). */
 export function eye_(t: Tensor): Tensor {
   if (t.ndim !== 2) throw new Error('eye_: only 2-D tensors are supported');
-  return noGrad(() => tidy(() => {
-    const [n, m] = t.shape;
-    t.copy_(callOperator('aten::eye.m', n, m) as Tensor);
-    return t;
-  }));
+  return noGrad(() =>
+    tidy(() => {
+      const [n, m] = t.shape;
+      t.copy_(callOperator('aten::eye.m', n, m) as Tensor);
+      return t;
+    }),
+  );
 }
 
-export interface KaimingOptions { a?: number; mode?: FanMode; nonlinearity?: Nonlinearity }
+export interface KaimingOptions {
+  a?: number;
+  mode?: FanMode;
+  nonlinearity?: Nonlinearity;
+}
 
 /** He initialization, uniform in ±gain·sqrt(3/fan). Defaults: a = 0, fanIn, leaky_relu (as PyTorch). */
 export function kaimingUniform_(t: Tensor, o: KaimingOptions = {}): Tensor {
@@ -102,17 +128,19 @@ export function orthogonal_(t: Tensor, gain = 1): Tensor {
   if (t.numel() === 0) return t;
   const rows = t.shape[0];
   const cols = t.numel() / rows;
-  return noGrad(() => tidy(() => {
-    let flat = empty([rows, cols], { dtype: t.dtype, device: t.device }).normal_(0, 1);
-    if (rows < cols) flat = flat.t();
-    const [q0, r] = callOperator('aten::linalg_qr', flat, 'reduced') as Tensor[];
-    const d = callOperator('aten::diag', r, 0) as Tensor;
-    let q = q0.mul(d.sign());
-    if (rows < cols) q = q.t();
-    t.view(q.shape).copy_(q);
-    t.mul_(gain);
-    return t;
-  }));
+  return noGrad(() =>
+    tidy(() => {
+      let flat = empty([rows, cols], { dtype: t.dtype, device: t.device }).normal_(0, 1);
+      if (rows < cols) flat = flat.t();
+      const [q0, r] = callOperator('aten::linalg_qr', flat, 'reduced') as Tensor[];
+      const d = callOperator('aten::diag', r, 0) as Tensor;
+      let q = q0.mul(d.sign());
+      if (rows < cols) q = q.t();
+      t.view(q.shape).copy_(q);
+      t.mul_(gain);
+      return t;
+    }),
+  );
 }
 
 /** Normal draws redrawn until inside [a, b] (as torch.nn.init.trunc_normal_, by the inverse CDF). */
@@ -134,7 +162,19 @@ function erf(x: number): number {
   const sign = Math.sign(x);
   const ax = Math.abs(x);
   const t = 1 / (1 + 0.5 * ax);
-  const y = 1 - t * Math.exp(-ax * ax - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
-    t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const y =
+    1 -
+    t *
+      Math.exp(
+        -ax * ax -
+          1.26551223 +
+          t *
+            (1.00002368 +
+              t *
+                (0.37409196 +
+                  t *
+                    (0.09678418 +
+                      t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+      );
   return sign * y;
 }

@@ -2,17 +2,25 @@
 import { empty } from '../ops/creation.js';
 import * as F from '../ops/nn.js';
 import { pad } from '../ops/shape.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import * as init from './init.js';
 import { Module } from './module.js';
 
-export interface FactoryOptions { dtype?: 'float32' | 'float64'; device?: string }
+export interface FactoryOptions {
+  dtype?: 'float32' | 'float64';
+  device?: string;
+}
 
 /** y = x Wᵀ + b, with W of shape [outFeatures, inFeatures]. */
 export class Linear extends Module {
   declare weight: Tensor;
   declare bias: Tensor | null;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, bias = true, o: FactoryOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    bias = true,
+    o: FactoryOptions = {},
+  ) {
     super();
     this.registerParameter('weight', empty([outFeatures, inFeatures], o));
     this.registerParameter('bias', bias ? empty([outFeatures], o) : null);
@@ -26,8 +34,12 @@ export class Linear extends Module {
       init.uniform_(this.bias, -bound, bound);
     }
   }
-  forward(x: Tensor): Tensor { return F.linear(x, this.weight, this.bias); }
-  override extraRepr(): string { return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias ? 'True' : 'False'}`; }
+  forward(x: Tensor): Tensor {
+    return F.linear(x, this.weight, this.bias);
+  }
+  override extraRepr(): string {
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias ? 'True' : 'False'}`;
+  }
 }
 
 type Pair = number | [number, number];
@@ -52,7 +64,12 @@ export class Conv2d extends Module {
   readonly dilation: [number, number];
   readonly groups: number;
   readonly paddingMode: NonNullable<Conv2dOptions['paddingMode']>;
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, o: Conv2dOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Pair,
+    o: Conv2dOptions = {},
+  ) {
     super();
     this.kernelSize = pair(kernelSize);
     this.stride = pair(o.stride ?? 1);
@@ -62,10 +79,11 @@ export class Conv2d extends Module {
     this.paddingMode = o.paddingMode ?? 'zeros';
     if (inChannels % this.groups !== 0) throw new Error('Conv2d: inChannels must be divisible by groups');
     if (outChannels % this.groups !== 0) throw new Error('Conv2d: outChannels must be divisible by groups');
-    if (this.padding === 'same' && this.stride.some((s) => s !== 1)) throw new Error("Conv2d: padding='same' is not supported for strided convolutions");
+    if (this.padding === 'same' && this.stride.some((s) => s !== 1))
+      throw new Error("Conv2d: padding='same' is not supported for strided convolutions");
     const f = { dtype: o.dtype, device: o.device };
     this.registerParameter('weight', empty([outChannels, inChannels / this.groups, ...this.kernelSize], f));
-    this.registerParameter('bias', o.bias ?? true ? empty([outChannels], f) : null);
+    this.registerParameter('bias', (o.bias ?? true) ? empty([outChannels], f) : null);
     this.resetParameters();
   }
   resetParameters(): void {
@@ -85,7 +103,12 @@ export class Conv2d extends Module {
         padded.dispose();
       }
     }
-    return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    return F.conv2d(x, this.weight, this.bias, {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      groups: this.groups,
+    });
   }
   override extraRepr(): string {
     let s = `${this.inChannels}, ${this.outChannels}, kernel_size=(${this.kernelSize.join(', ')}), stride=(${this.stride.join(', ')})`;

@@ -6,7 +6,7 @@
 // `weight!: Tensor;`) and register them in the constructor; assigning a tensor
 // to a registered name later replaces the registered one.
 import { noGrad } from '../autograd.js';
-import { DType, isFloatingDType } from '../dtype.js';
+import { type DType, isFloatingDType } from '../dtype.js';
 import { keep } from '../scope.js';
 import { Tensor } from '../tensor.js';
 import '../tensor-methods.js';
@@ -34,7 +34,11 @@ export abstract class Module {
     if (typeof name !== 'string' || name === '' || name.includes('.')) {
       throw new Error(`${this.constructor.name}: ${kind} name must be a non-empty string without '.', got '${String(name)}'`);
     }
-    const taken = [['parameter', this._parameters], ['buffer', this._buffers], ['module', this._modules]] as const;
+    const taken = [
+      ['parameter', this._parameters],
+      ['buffer', this._buffers],
+      ['module', this._modules],
+    ] as const;
     for (const [k, map] of taken) {
       if (k !== kind && map.has(name)) throw new Error(`${this.constructor.name}: '${name}' is already registered as a ${k}`);
     }
@@ -50,9 +54,13 @@ export abstract class Module {
     const p = asParameter(t);
     this._parameters.set(name, p);
     if (NAME.test(name)) {
-      this.defineAccessor(name, () => this._parameters.get(name) ?? null, (v: Tensor | null) => {
-        this._parameters.set(name, asParameter(v));
-      });
+      this.defineAccessor(
+        name,
+        () => this._parameters.get(name) ?? null,
+        (v: Tensor | null) => {
+          this._parameters.set(name, asParameter(v));
+        },
+      );
     }
     return p;
   }
@@ -65,10 +73,14 @@ export abstract class Module {
     if (persistent) this._nonPersistent.delete(name);
     else this._nonPersistent.add(name);
     if (NAME.test(name)) {
-      this.defineAccessor(name, () => this._buffers.get(name) ?? null, (v: Tensor | null) => {
-        if (v) keep(v);
-        this._buffers.set(name, v);
-      });
+      this.defineAccessor(
+        name,
+        () => this._buffers.get(name) ?? null,
+        (v: Tensor | null) => {
+          if (v) keep(v);
+          this._buffers.set(name, v);
+        },
+      );
     }
     return t;
   }
@@ -79,10 +91,14 @@ export abstract class Module {
     if (!(m instanceof Module)) throw new Error(`${this.constructor.name}.registerModule('${name}'): expected a Module`);
     this._modules.set(name, m);
     if (NAME.test(name)) {
-      this.defineAccessor(name, () => this._modules.get(name), (v: Module) => {
-        if (!(v instanceof Module)) throw new Error(`${this.constructor.name}.${name} must stay a Module`);
-        this._modules.set(name, v);
-      });
+      this.defineAccessor(
+        name,
+        () => this._modules.get(name),
+        (v: Module) => {
+          if (!(v instanceof Module)) throw new Error(`${this.constructor.name}.${name} must stay a Module`);
+          this._modules.set(name, v);
+        },
+      );
     }
     return m;
   }
@@ -109,7 +125,9 @@ export abstract class Module {
     }
     return out;
   }
-  children(): Module[] { return this.namedChildren().map(([, m]) => m); }
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
 
   /** This module and every submodule, depth first, with dotted names ('' for this one). */
   namedModules(prefix = '', memo: Set<Module> = new Set()): [string, Module][] {
@@ -120,7 +138,9 @@ export abstract class Module {
     for (const [n, m] of this._modules) out.push(...m.namedModules(prefix ? `${prefix}.${n}` : n, memo));
     return out;
   }
-  modules(): Module[] { return this.namedModules().map(([, m]) => m); }
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
 
   private namedMembers(kind: '_parameters' | '_buffers', prefix: string, recurse: boolean, persistentOnly = false): [string, Tensor][] {
     const mods: [string, Module][] = recurse ? this.namedModules(prefix) : [[prefix, this]];
@@ -138,10 +158,18 @@ export abstract class Module {
   }
 
   /** Parameters with PyTorch's dotted names ('layer1.0.conv1.weight'); shared ones once. */
-  namedParameters(prefix = '', recurse = true): [string, Tensor][] { return this.namedMembers('_parameters', prefix, recurse); }
-  parameters(recurse = true): Tensor[] { return this.namedParameters('', recurse).map(([, t]) => t); }
-  namedBuffers(prefix = '', recurse = true): [string, Tensor][] { return this.namedMembers('_buffers', prefix, recurse); }
-  buffers(recurse = true): Tensor[] { return this.namedBuffers('', recurse).map(([, t]) => t); }
+  namedParameters(prefix = '', recurse = true): [string, Tensor][] {
+    return this.namedMembers('_parameters', prefix, recurse);
+  }
+  parameters(recurse = true): Tensor[] {
+    return this.namedParameters('', recurse).map(([, t]) => t);
+  }
+  namedBuffers(prefix = '', recurse = true): [string, Tensor][] {
+    return this.namedMembers('_buffers', prefix, recurse);
+  }
+  buffers(recurse = true): Tensor[] {
+    return this.namedBuffers('', recurse).map(([, t]) => t);
+  }
 
   /** Calls fn on every submodule (children first) and then on this module. */
   apply(fn: (m: Module) => void): this {
@@ -157,7 +185,9 @@ export abstract class Module {
     for (const m of this.children()) m.train(mode);
     return this;
   }
-  eval(): this { return this.train(false); }
+  eval(): this {
+    return this.train(false);
+  }
 
   /**
    * Converts floating-point parameters and buffers to a dtype, or every one to a
@@ -174,12 +204,15 @@ export abstract class Module {
       }
       return noGrad(() => t.to(target));
     };
-    const moved = new Map<Tensor, Tensor>();  // shared tensors move once
+    const moved = new Map<Tensor, Tensor>(); // shared tensors move once
     for (const m of this.modules()) {
       for (const [n, p] of m._parameters) {
         if (!p) continue;
         const done = moved.get(p);
-        if (done) { m._parameters.set(n, done); continue; }
+        if (done) {
+          m._parameters.set(n, done);
+          continue;
+        }
         const c = convert(p);
         if (!c) continue;
         const g = p.grad;
@@ -196,7 +229,10 @@ export abstract class Module {
       for (const [n, b] of m._buffers) {
         if (!b) continue;
         const done = moved.get(b);
-        if (done) { m._buffers.set(n, done); continue; }
+        if (done) {
+          m._buffers.set(n, done);
+          continue;
+        }
         const c = convert(b);
         if (!c) continue;
         m._buffers.set(n, keep(c));
@@ -206,9 +242,15 @@ export abstract class Module {
     for (const old of moved.keys()) old.dispose();
     return this;
   }
-  float(): this { return this.to('float32'); }
-  double(): this { return this.to('float64'); }
-  half(): this { return this.to('float16'); }
+  float(): this {
+    return this.to('float32');
+  }
+  double(): this {
+    return this.to('float64');
+  }
+  half(): this {
+    return this.to('float16');
+  }
 
   /** Clears the parameters' gradients (to null by default, as PyTorch 2; or to zeros). */
   zeroGrad(setToNone = true): void {
@@ -251,7 +293,9 @@ export abstract class Module {
     }
     for (const b of this.buffers()) if (!b.isDisposed) b.dispose();
   }
-  [Symbol.dispose](): void { this.dispose(); }
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
 
   // ---------------------------------------------------------------- state dicts
 
@@ -303,7 +347,8 @@ export abstract class Module {
         mismatches.push(`${k}: the given tensor is disposed`);
         continue;
       }
-      const a = t.shape, b = s.shape;
+      const a = t.shape,
+        b = s.shape;
       if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
         mismatches.push(`${k}: shape [${b.join(', ')}] in the state dict, [${a.join(', ')}] in the model`);
         continue;
@@ -327,7 +372,9 @@ export abstract class Module {
   // ---------------------------------------------------------------- printing
 
   /** Extra text inside this module's parentheses, e.g. 'in_features=4, out_features=2, bias=true'. */
-  extraRepr(): string { return ''; }
+  extraRepr(): string {
+    return '';
+  }
 
   toString(): string {
     const lines: string[] = [];
@@ -337,7 +384,7 @@ export abstract class Module {
     }
     const extra = this.extraRepr();
     if (!lines.length) return `${this.constructor.name}(${extra})`;
-    return `${this.constructor.name}(${extra ? extra + '\n  ' : '\n  '}${lines.join('\n  ')}\n)`;
+    return `${this.constructor.name}(${extra ? `${extra}\n  ` : '\n  '}${lines.join('\n  ')}\n)`;
   }
 }
 

@@ -2,9 +2,9 @@
 import { noGrad } from '../autograd.js';
 import { empty, ones, scalarTensor, zeros } from '../ops/creation.js';
 import * as F from '../ops/nn.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import * as init from './init.js';
-import { FactoryOptions } from './linear.js';
+import type { FactoryOptions } from './linear.js';
 import { Module } from './module.js';
 
 export interface BatchNormOptions extends FactoryOptions {
@@ -25,7 +25,10 @@ abstract class BatchNormBase extends Module {
   readonly momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
-  constructor(readonly numFeatures: number, o: BatchNormOptions = {}) {
+  constructor(
+    readonly numFeatures: number,
+    o: BatchNormOptions = {},
+  ) {
     super();
     this.eps = o.eps ?? 1e-5;
     this.momentum = o.momentum === undefined ? 0.1 : o.momentum;
@@ -46,9 +49,15 @@ abstract class BatchNormBase extends Module {
     this.resetParameters();
   }
   /** camelCase aliases of the PyTorch-named buffers. */
-  get runningMean(): Tensor | null { return this.running_mean; }
-  get runningVar(): Tensor | null { return this.running_var; }
-  get numBatchesTracked(): Tensor | null { return this.num_batches_tracked; }
+  get runningMean(): Tensor | null {
+    return this.running_mean;
+  }
+  get runningVar(): Tensor | null {
+    return this.running_var;
+  }
+  get numBatchesTracked(): Tensor | null {
+    return this.num_batches_tracked;
+  }
 
   resetRunningStats(): void {
     if (!this.trackRunningStats) return;
@@ -77,7 +86,11 @@ abstract class BatchNormBase extends Module {
     const bnTraining = this.training || (!this.running_mean && !this.running_var);
     const useStats = !this.training || this.trackRunningStats;
     return F.batchNorm(x, useStats ? this.running_mean : null, useStats ? this.running_var : null, {
-      weight: this.weight, bias: this.bias, training: bnTraining, momentum: factor, eps: this.eps,
+      weight: this.weight,
+      bias: this.bias,
+      training: bnTraining,
+      momentum: factor,
+      eps: this.eps,
     });
   }
   protected override upgradeStateDict(sd: Record<string, Tensor>, prefix: string): void {
@@ -104,7 +117,11 @@ export class BatchNorm2d extends BatchNormBase {
   }
 }
 
-export interface LayerNormOptions extends FactoryOptions { eps?: number; elementwiseAffine?: boolean; bias?: boolean }
+export interface LayerNormOptions extends FactoryOptions {
+  eps?: number;
+  elementwiseAffine?: boolean;
+  bias?: boolean;
+}
 
 /** Normalizes over the last dimensions given by normalizedShape. */
 export class LayerNorm extends Module {
@@ -127,7 +144,9 @@ export class LayerNorm extends Module {
     if (this.weight) init.ones_(this.weight);
     if (this.bias) init.zeros_(this.bias);
   }
-  forward(x: Tensor): Tensor { return F.layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps); }
+  forward(x: Tensor): Tensor {
+    return F.layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
+  }
   override extraRepr(): string {
     return `(${this.normalizedShape.join(', ')}${this.normalizedShape.length === 1 ? ',' : ''}), eps=${this.eps}, elementwise_affine=${this.elementwiseAffine ? 'True' : 'False'}`;
   }

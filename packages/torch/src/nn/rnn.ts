@@ -1,9 +1,9 @@
 // LSTM over ATen's fused kernel (aten::lstm), with PyTorch's parameter names.
 import { empty, zeros } from '../ops/creation.js';
 import * as F from '../ops/nn.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import * as init from './init.js';
-import { FactoryOptions } from './linear.js';
+import type { FactoryOptions } from './linear.js';
 import { Module } from './module.js';
 
 export interface LSTMOptions extends FactoryOptions {
@@ -28,7 +28,11 @@ export class LSTM extends Module {
   readonly dropout: number;
   readonly bidirectional: boolean;
   private readonly flatNames: string[] = [];
-  constructor(readonly inputSize: number, readonly hiddenSize: number, o: LSTMOptions = {}) {
+  constructor(
+    readonly inputSize: number,
+    readonly hiddenSize: number,
+    o: LSTMOptions = {},
+  ) {
     super();
     this.numLayers = o.numLayers ?? 1;
     this.bias = o.bias ?? true;
@@ -60,7 +64,9 @@ export class LSTM extends Module {
     this.resetParameters();
   }
   /** The parameters in the fused kernel's order: per layer and direction w_ih, w_hh, b_ih, b_hh. */
-  get flatWeights(): Tensor[] { return this.flatNames.map((n) => this.getRegistered(n) as Tensor); }
+  get flatWeights(): Tensor[] {
+    return this.flatNames.map((n) => this.getRegistered(n) as Tensor);
+  }
 
   resetParameters(): void {
     const stdv = this.hiddenSize > 0 ? 1 / Math.sqrt(this.hiddenSize) : 0;
@@ -79,17 +85,22 @@ export class LSTM extends Module {
       temps.push(x);
     }
     const feature = x.shape[2];
-    if (feature !== this.inputSize) throw new Error(`LSTM: input.size(-1) must be equal to inputSize. Expected ${this.inputSize}, got ${feature}`);
+    if (feature !== this.inputSize)
+      throw new Error(`LSTM: input.size(-1) must be equal to inputSize. Expected ${this.inputSize}, got ${feature}`);
     const batch = x.shape[this.batchFirst ? 0 : 1];
     const stateShape = [this.numLayers * dirs, batch, this.hiddenSize];
     if (hx) {
       [h0, c0] = hx;
       if (!batched) {
         if (h0.ndim !== 2 || c0.ndim !== 2) throw new Error('LSTM: for unbatched 2-D input, hx and cx should also be 2-D');
-        h0 = h0.unsqueeze(1); c0 = c0.unsqueeze(1);
+        h0 = h0.unsqueeze(1);
+        c0 = c0.unsqueeze(1);
         temps.push(h0, c0);
       }
-      for (const [name, t] of [['h0', h0], ['c0', c0]] as const) {
+      for (const [name, t] of [
+        ['h0', h0],
+        ['c0', c0],
+      ] as const) {
         const s = t.shape;
         if (s.length !== 3 || s.some((v, i) => v !== stateShape[i])) {
           throw new Error(`LSTM: expected ${name} of shape [${stateShape.join(', ')}], got [${s.join(', ')}]`);
@@ -102,13 +113,19 @@ export class LSTM extends Module {
       temps.push(h0, c0);
     }
     let { output, h, c } = F.lstm(x, [h0, c0], this.flatWeights, {
-      hasBiases: this.bias, numLayers: this.numLayers, dropout: this.dropout, training: this.training,
-      bidirectional: this.bidirectional, batchFirst: this.batchFirst,
+      hasBiases: this.bias,
+      numLayers: this.numLayers,
+      dropout: this.dropout,
+      training: this.training,
+      bidirectional: this.bidirectional,
+      batchFirst: this.batchFirst,
     });
     for (const t of temps) t.dispose();
     if (!batched) {
       const [o2, h2, c2] = [output.squeeze(this.batchFirst ? 0 : 1), h.squeeze(1), c.squeeze(1)];
-      output.dispose(); h.dispose(); c.dispose();
+      output.dispose();
+      h.dispose();
+      c.dispose();
       [output, h, c] = [o2, h2, c2];
     }
     return [output, [h, c]];

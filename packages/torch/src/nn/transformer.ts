@@ -1,15 +1,15 @@
 // MultiheadAttention, TransformerEncoderLayer and TransformerEncoder, with
 // PyTorch's parameter names (in_proj_weight, out_proj.weight, self_attn.*, ...).
-import { empty, full, ones } from '../ops/creation.js';
+import { empty, full } from '../ops/creation.js';
 import { add, where } from '../ops/math.js';
 import * as F from '../ops/nn.js';
 import { callOperator } from '../dispatch.js';
 import { getRngState, setRngState } from '../runtime.js';
 import { tidy } from '../scope.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import * as init from './init.js';
 import { Dropout } from './layers.js';
-import { FactoryOptions, Linear } from './linear.js';
+import { type FactoryOptions, Linear } from './linear.js';
 import { Module } from './module.js';
 import { ModuleList } from './container.js';
 import { LayerNorm } from './normalization.js';
@@ -68,7 +68,11 @@ export class MultiheadAttention extends Module {
   readonly kdim: number;
   readonly vdim: number;
   private readonly sameEmbedDim: boolean;
-  constructor(readonly embedDim: number, readonly numHeads: number, o: MultiheadAttentionOptions = {}) {
+  constructor(
+    readonly embedDim: number,
+    readonly numHeads: number,
+    o: MultiheadAttentionOptions = {},
+  ) {
     super();
     this.kdim = o.kdim ?? embedDim;
     this.vdim = o.vdim ?? embedDim;
@@ -110,8 +114,11 @@ export class MultiheadAttention extends Module {
   private attend(query: Tensor, key: Tensor, value: Tensor, o: AttentionCallOptions): [Tensor, Tensor | null] {
     const needWeights = o.needWeights ?? true;
     const unbatched = query.ndim === 2;
-    if (!unbatched && query.ndim !== 3) throw new Error(`MultiheadAttention: query should be unbatched 2D or batched 3D, got ${query.ndim}D`);
-    const E = this.embedDim, H = this.numHeads, D = this.headDim;
+    if (!unbatched && query.ndim !== 3)
+      throw new Error(`MultiheadAttention: query should be unbatched 2D or batched 3D, got ${query.ndim}D`);
+    const E = this.embedDim,
+      H = this.numHeads,
+      D = this.headDim;
     // Work in [L, N, E] and follow PyTorch's op sequence (F.multi_head_attention_forward).
     const toLNE = (t: Tensor): Tensor => (unbatched ? t.unsqueeze(1) : this.batchFirst ? t.transpose(0, 1) : t);
     const qIn = toLNE(query);
@@ -153,7 +160,10 @@ export class MultiheadAttention extends Module {
       v = F.linear(vIn, this.v_proj_weight!, bv);
     }
     // [L, N, E] -> [N, H, L, D] (views)
-    const heads = (t: Tensor, len: number): Tensor => { const w = swap(t, t.view(len, N, H, D)); return swap(w, w.permute(1, 2, 0, 3)); };
+    const heads = (t: Tensor, len: number): Tensor => {
+      const w = swap(t, t.view(len, N, H, D));
+      return swap(w, w.permute(1, 2, 0, 3));
+    };
     q = heads(q, L);
     k = heads(k, S);
     v = heads(v, S);
@@ -182,7 +192,9 @@ export class MultiheadAttention extends Module {
     let weights: Tensor | null = null;
     if (!needWeights) {
       out = F.scaledDotProductAttention(q, k, v, { attnMask: mask, dropoutP: p, isCausal: causalHint });
-      q.dispose(); k.dispose(); v.dispose();
+      q.dispose();
+      k.dispose();
+      v.dispose();
     } else {
       let scores = q.mul(1 / Math.sqrt(D)).matmul(k.transpose(-2, -1));
       if (mask) scores = scores.add(mask);
@@ -202,7 +214,9 @@ export class MultiheadAttention extends Module {
     else if (this.batchFirst) y = y.transpose(0, 1);
     return [y, weights];
   }
-  override extraRepr(): string { return ''; }
+  override extraRepr(): string {
+    return '';
+  }
 }
 
 export type Activation = 'relu' | 'gelu' | ((x: Tensor) => Tensor) | Module;
@@ -237,7 +251,11 @@ export class TransformerEncoderLayer extends Module {
   readonly normFirst: boolean;
   private readonly activationFn: (x: Tensor) => Tensor;
   private readonly options: TransformerEncoderLayerOptions;
-  constructor(readonly dModel: number, readonly nhead: number, o: TransformerEncoderLayerOptions = {}) {
+  constructor(
+    readonly dModel: number,
+    readonly nhead: number,
+    o: TransformerEncoderLayerOptions = {},
+  ) {
     super();
     this.options = { ...o };
     const f = { dtype: o.dtype, device: o.device };
@@ -267,7 +285,8 @@ export class TransformerEncoderLayer extends Module {
   /** A new layer with the same configuration and a copy of this one's parameters (PyTorch's deepcopy). */
   clone(): TransformerEncoderLayer {
     const o = this.options;
-    if (o.activation instanceof Module) throw new Error('TransformerEncoderLayer.clone: cannot copy a Module activation; pass a factory to TransformerEncoder');
+    if (o.activation instanceof Module)
+      throw new Error('TransformerEncoderLayer.clone: cannot copy a Module activation; pass a factory to TransformerEncoder');
     // The copy's own initialization must not consume random numbers (PyTorch deep-copies).
     const rng = getRngState();
     let c: TransformerEncoderLayer;
@@ -305,7 +324,12 @@ export class TransformerEncoderLayer extends Module {
     });
   }
   private saBlock(x: Tensor, o: EncoderCallOptions): Tensor {
-    const [y] = this.self_attn.forward(x, x, x, { attnMask: o.srcMask, keyPaddingMask: o.srcKeyPaddingMask, needWeights: false, isCausal: o.isCausal });
+    const [y] = this.self_attn.forward(x, x, x, {
+      attnMask: o.srcMask,
+      keyPaddingMask: o.srcKeyPaddingMask,
+      needWeights: false,
+      isCausal: o.isCausal,
+    });
     return swap(y, this.dropout1.forward(y));
   }
   private ffBlock(x: Tensor): Tensor {

@@ -1,9 +1,9 @@
 // Tensor creation: from JavaScript data, constants, ranges and random draws.
 import { callTensor } from '../dispatch.js';
-import { DType, dtypeCode, dtypeOfTypedArray } from '../dtype.js';
+import { type DType, dtypeCode, dtypeOfTypedArray } from '../dtype.js';
 import { native } from '../native.js';
 import { opId } from '../op-registry.js';
-import { NestedArray, Tensor, wrap } from '../tensor.js';
+import { type NestedArray, type Tensor, wrap } from '../tensor.js';
 
 export interface TensorOptions {
   dtype?: DType;
@@ -89,7 +89,9 @@ export function scalarTensor(value: number | boolean, options: TensorOptions = {
 export function frombuffer(buffer: ArrayBufferView | ArrayBuffer, options: TensorOptions & { shape?: number[] } = {}): Tensor {
   const dtype = options.dtype ?? 'float32';
   const bytes = ArrayBuffer.isView(buffer) ? buffer.byteLength : buffer.byteLength;
-  const itemSize = ({ uint8: 1, int8: 1, bool: 1, int16: 2, float16: 2, bfloat16: 2, int32: 4, float32: 4, int64: 8, float64: 8 } as const)[dtype];
+  const itemSize = ({ uint8: 1, int8: 1, bool: 1, int16: 2, float16: 2, bfloat16: 2, int32: 4, float32: 4, int64: 8, float64: 8 } as const)[
+    dtype
+  ];
   if (bytes % itemSize !== 0) throw new Error(`frombuffer(): ${bytes} bytes is not a whole number of ${dtype} elements`);
   const t = wrap(native.fromBytes(buffer, options.shape ?? [bytes / itemSize], dtypeCode(dtype)));
   return finish(toDevice(t, options.device), options);
@@ -98,20 +100,29 @@ export function frombuffer(buffer: ArrayBufferView | ArrayBuffer, options: Tenso
 type Shape = number[] | number;
 const shapeOf = (s: Shape): number[] => (typeof s === 'number' ? [s] : s);
 
-export const zeros = (shape: Shape, o?: TensorOptions) => finish(callTensor(opId('aten::zeros'), shapeOf(shape), dt(o), undefined, o?.device), o);
-export const ones = (shape: Shape, o?: TensorOptions) => finish(callTensor(opId('aten::ones'), shapeOf(shape), dt(o), undefined, o?.device), o);
-export const empty = (shape: Shape, o?: TensorOptions) => finish(callTensor(opId('aten::empty.memory_format'), shapeOf(shape), dt(o), undefined, o?.device), o);
+export const zeros = (shape: Shape, o?: TensorOptions) =>
+  finish(callTensor(opId('aten::zeros'), shapeOf(shape), dt(o), undefined, o?.device), o);
+export const ones = (shape: Shape, o?: TensorOptions) =>
+  finish(callTensor(opId('aten::ones'), shapeOf(shape), dt(o), undefined, o?.device), o);
+export const empty = (shape: Shape, o?: TensorOptions) =>
+  finish(callTensor(opId('aten::empty.memory_format'), shapeOf(shape), dt(o), undefined, o?.device), o);
 /** A tensor filled with `value`; float32 unless `dtype` is given (bool for a boolean value). */
 export const full = (shape: Shape, value: number | boolean, o?: TensorOptions) =>
-  finish(callTensor(opId('aten::full'), shapeOf(shape), value, dt(o, typeof value === 'boolean' ? 'bool' : 'float32'), undefined, o?.device), o);
-export const rand = (shape: Shape, o?: TensorOptions) => finish(callTensor(opId('aten::rand'), shapeOf(shape), dt(o), undefined, o?.device), o);
-export const randn = (shape: Shape, o?: TensorOptions) => finish(callTensor(opId('aten::randn'), shapeOf(shape), dt(o), undefined, o?.device), o);
+  finish(
+    callTensor(opId('aten::full'), shapeOf(shape), value, dt(o, typeof value === 'boolean' ? 'bool' : 'float32'), undefined, o?.device),
+    o,
+  );
+export const rand = (shape: Shape, o?: TensorOptions) =>
+  finish(callTensor(opId('aten::rand'), shapeOf(shape), dt(o), undefined, o?.device), o);
+export const randn = (shape: Shape, o?: TensorOptions) =>
+  finish(callTensor(opId('aten::randn'), shapeOf(shape), dt(o), undefined, o?.device), o);
 /** Integers drawn uniformly from [low, high); int64 by default. */
 export function randint(low: number, high: number, shape: Shape, o?: TensorOptions): Tensor {
   if (high <= low) throw new RangeError(`randint(): high (${high}) must be greater than low (${low})`);
   return finish(callTensor(opId('aten::randint.low'), low, high, shapeOf(shape), dt(o, 'int64'), undefined, o?.device), o);
 }
-export const randperm = (n: number, o?: TensorOptions) => finish(callTensor(opId('aten::randperm'), n, dt(o, 'int64'), undefined, o?.device), o);
+export const randperm = (n: number, o?: TensorOptions) =>
+  finish(callTensor(opId('aten::randperm'), n, dt(o, 'int64'), undefined, o?.device), o);
 /** Values from start to end (exclusive) by step; int64 when all three are integers, as in PyTorch. */
 export function arange(start: number, end?: number, step = 1, o?: TensorOptions): Tensor {
   if (end === undefined) [start, end] = [0, start];
@@ -122,12 +133,17 @@ export const linspace = (start: number, end: number, steps: number, o?: TensorOp
 export const eye = (n: number, m?: number, o?: TensorOptions) =>
   finish(callTensor(opId('aten::eye.m'), n, m ?? n, dt(o), undefined, o?.device), o);
 
-export const zerosLike = (t: Tensor, o?: TensorOptions) => finish(callTensor(opId('aten::zeros_like'), t.handle, dt(o), undefined, o?.device), o);
-export const onesLike = (t: Tensor, o?: TensorOptions) => finish(callTensor(opId('aten::ones_like'), t.handle, dt(o), undefined, o?.device), o);
-export const emptyLike = (t: Tensor, o?: TensorOptions) => finish(callTensor(opId('aten::empty_like'), t.handle, dt(o), undefined, o?.device), o);
+export const zerosLike = (t: Tensor, o?: TensorOptions) =>
+  finish(callTensor(opId('aten::zeros_like'), t.handle, dt(o), undefined, o?.device), o);
+export const onesLike = (t: Tensor, o?: TensorOptions) =>
+  finish(callTensor(opId('aten::ones_like'), t.handle, dt(o), undefined, o?.device), o);
+export const emptyLike = (t: Tensor, o?: TensorOptions) =>
+  finish(callTensor(opId('aten::empty_like'), t.handle, dt(o), undefined, o?.device), o);
 export const fullLike = (t: Tensor, value: number | boolean, o?: TensorOptions) =>
   finish(callTensor(opId('aten::full_like'), t.handle, value, dt(o), undefined, o?.device), o);
-export const randLike = (t: Tensor, o?: TensorOptions) => finish(callTensor(opId('aten::rand_like'), t.handle, dt(o), undefined, o?.device), o);
-export const randnLike = (t: Tensor, o?: TensorOptions) => finish(callTensor(opId('aten::randn_like'), t.handle, dt(o), undefined, o?.device), o);
+export const randLike = (t: Tensor, o?: TensorOptions) =>
+  finish(callTensor(opId('aten::rand_like'), t.handle, dt(o), undefined, o?.device), o);
+export const randnLike = (t: Tensor, o?: TensorOptions) =>
+  finish(callTensor(opId('aten::randn_like'), t.handle, dt(o), undefined, o?.device), o);
 export const randintLike = (t: Tensor, low: number, high: number, o?: TensorOptions) =>
   finish(callTensor(opId('aten::randint_like.low_dtype'), t.handle, low, high, dt(o), undefined, o?.device), o);

@@ -1,6 +1,6 @@
 // Elementwise math, comparisons, reductions and linear algebra.
 import { callTensor, callTensors, handles } from '../dispatch.js';
-import { DType, dtypeCode } from '../dtype.js';
+import { type DType, dtypeCode } from '../dtype.js';
 import { native } from '../native.js';
 import { lazyOp } from '../op-registry.js';
 import { Tensor } from '../tensor.js';
@@ -114,9 +114,13 @@ const sumDim = lazyOp('aten::sum.dim_IntList');
 const meanAll = lazyOp('aten::mean');
 const meanDim = lazyOp('aten::mean.dim');
 export const sum = (a: Tensor, dim?: Dims, keepdim = false, dtype?: DType): Tensor =>
-  dim === undefined ? callTensor(sumAll(), a.handle, dtype && dtypeCode(dtype)) : callTensor(sumDim(), a.handle, dim, keepdim, dtype && dtypeCode(dtype));
+  dim === undefined
+    ? callTensor(sumAll(), a.handle, dtype && dtypeCode(dtype))
+    : callTensor(sumDim(), a.handle, dim, keepdim, dtype && dtypeCode(dtype));
 export const mean = (a: Tensor, dim?: Dims, keepdim = false, dtype?: DType): Tensor =>
-  dim === undefined ? callTensor(meanAll(), a.handle, dtype && dtypeCode(dtype)) : callTensor(meanDim(), a.handle, dim, keepdim, dtype && dtypeCode(dtype));
+  dim === undefined
+    ? callTensor(meanAll(), a.handle, dtype && dtypeCode(dtype))
+    : callTensor(meanDim(), a.handle, dim, keepdim, dtype && dtypeCode(dtype));
 const prodAll = lazyOp('aten::prod');
 const prodDim = lazyOp('aten::prod.dim_int');
 export const prod = (a: Tensor, dim?: number, keepdim = false): Tensor =>
@@ -126,7 +130,10 @@ const maxAll = lazyOp('aten::max');
 const maxDim = lazyOp('aten::max.dim');
 const minAll = lazyOp('aten::min');
 const minDim = lazyOp('aten::min.dim');
-export interface ValuesIndices { values: Tensor; indices: Tensor }
+export interface ValuesIndices {
+  values: Tensor;
+  indices: Tensor;
+}
 /** The largest element; with `dim`, the values and their indices along it. */
 export function max(a: Tensor): Tensor;
 export function max(a: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
@@ -151,8 +158,10 @@ export const logsumexp = (a: Tensor, dim: Dims, keepdim = false) => callTensor(l
 const varOp = lazyOp('aten::var.correction');
 const stdOp = lazyOp('aten::std.correction');
 /** Variance over `dim` (all elements when omitted); correction 1 is the unbiased estimate, as PyTorch's default. */
-export const variance = (a: Tensor, dim?: Dims, keepdim = false, correction = 1) => callTensor(varOp(), a.handle, dim ?? null, correction, keepdim);
-export const std = (a: Tensor, dim?: Dims, keepdim = false, correction = 1) => callTensor(stdOp(), a.handle, dim ?? null, correction, keepdim);
+export const variance = (a: Tensor, dim?: Dims, keepdim = false, correction = 1) =>
+  callTensor(varOp(), a.handle, dim ?? null, correction, keepdim);
+export const std = (a: Tensor, dim?: Dims, keepdim = false, correction = 1) =>
+  callTensor(stdOp(), a.handle, dim ?? null, correction, keepdim);
 const normOp = lazyOp('aten::linalg_vector_norm');
 /** The p-norm of the elements (over `dim` when given), as torch.linalg.vector_norm. */
 export const norm = (a: Tensor, p = 2, dim?: Dims, keepdim = false) => callTensor(normOp(), a.handle, p, dim ?? null, keepdim);
@@ -160,8 +169,10 @@ const allOp = lazyOp('aten::all');
 const anyOp = lazyOp('aten::any');
 const allDims = lazyOp('aten::all.dims');
 const anyDims = lazyOp('aten::any.dims');
-export const all = (a: Tensor, dim?: Dims, keepdim = false) => (dim === undefined ? callTensor(allOp(), a.handle) : callTensor(allDims(), a.handle, dim, keepdim));
-export const any = (a: Tensor, dim?: Dims, keepdim = false) => (dim === undefined ? callTensor(anyOp(), a.handle) : callTensor(anyDims(), a.handle, dim, keepdim));
+export const all = (a: Tensor, dim?: Dims, keepdim = false) =>
+  dim === undefined ? callTensor(allOp(), a.handle) : callTensor(allDims(), a.handle, dim, keepdim);
+export const any = (a: Tensor, dim?: Dims, keepdim = false) =>
+  dim === undefined ? callTensor(anyOp(), a.handle) : callTensor(anyDims(), a.handle, dim, keepdim);
 const cumsumOp = lazyOp('aten::cumsum');
 export const cumsum = (a: Tensor, dim: number) => callTensor(cumsumOp(), a.handle, dim);
 const topkOp = lazyOp('aten::topk');
@@ -175,7 +186,8 @@ export function sort(a: Tensor, dim = -1, descending = false, stable = false): V
   return { values, indices };
 }
 const argsortOp = lazyOp('aten::argsort.stable');
-export const argsort = (a: Tensor, dim = -1, descending = false, stable = false) => callTensor(argsortOp(), a.handle, stable, dim, descending);
+export const argsort = (a: Tensor, dim = -1, descending = false, stable = false) =>
+  callTensor(argsortOp(), a.handle, stable, dim, descending);
 
 // ---- linear algebra ----
 const matmulOp = lazyOp('aten::matmul');

@@ -1,6 +1,6 @@
 // Views, layout, joining, splitting and indexing.
 import { callTensor, callTensors, handles } from '../dispatch.js';
-import { DType, dtypeCode } from '../dtype.js';
+import { type DType, dtypeCode } from '../dtype.js';
 import { native } from '../native.js';
 import { lazyOp } from '../op-registry.js';
 import { Tensor, wrap } from '../tensor.js';
@@ -73,10 +73,15 @@ export const narrow = (a: Tensor, dim: number, start: number, length: number) =>
 export const indexSelect = (a: Tensor, dim: number, index: Tensor) => callTensor(indexSelectOp(), a.handle, dim, index.handle);
 export const gather = (a: Tensor, dim: number, index: Tensor) => callTensor(gatherOp(), a.handle, dim, index.handle);
 export const scatter = (a: Tensor, dim: number, index: Tensor, src: Tensor | number) =>
-  typeof src === 'number' ? callTensor(scatterValue(), a.handle, dim, index.handle, src) : callTensor(scatterSrc(), a.handle, dim, index.handle, src.handle);
-export const scatterAdd = (a: Tensor, dim: number, index: Tensor, src: Tensor) => callTensor(scatterAddOp(), a.handle, dim, index.handle, src.handle);
+  typeof src === 'number'
+    ? callTensor(scatterValue(), a.handle, dim, index.handle, src)
+    : callTensor(scatterSrc(), a.handle, dim, index.handle, src.handle);
+export const scatterAdd = (a: Tensor, dim: number, index: Tensor, src: Tensor) =>
+  callTensor(scatterAddOp(), a.handle, dim, index.handle, src.handle);
 export const maskedFill = (a: Tensor, mask: Tensor, value: Tensor | number | boolean) =>
-  value instanceof Tensor ? callTensor(maskedFillT(), a.handle, mask.handle, value.handle) : callTensor(maskedFillS(), a.handle, mask.handle, value);
+  value instanceof Tensor
+    ? callTensor(maskedFillT(), a.handle, mask.handle, value.handle)
+    : callTensor(maskedFillS(), a.handle, mask.handle, value);
 export const maskedSelect = (a: Tensor, mask: Tensor) => callTensor(maskedSelectOp(), a.handle, mask.handle);
 export const nonzero = (a: Tensor) => callTensor(nonzeroOp(), a.handle);
 export const cat = (tensors: Tensor[], dim = 0) => callTensor(catOp(), handles(tensors), dim);
@@ -104,9 +109,7 @@ export function to(a: Tensor, target: DType | string | { dtype?: DType; device?:
   const dtype = spec.dtype ? dtypeCode(spec.dtype) : native.dtype(a.handle);
   // The bridge wraps even an unchanged result in a new handle, so compare here.
   if (dtype === native.dtype(a.handle) && (!spec.device || spec.device === native.device(a.handle))) return a;
-  const result = spec.device
-    ? native.callOp(toDeviceOp(), a.handle, spec.device, dtype)
-    : native.callOp(toDtypeOp(), a.handle, dtype);
+  const result = spec.device ? native.callOp(toDeviceOp(), a.handle, spec.device, dtype) : native.callOp(toDtypeOp(), a.handle, dtype);
   return result === a.handle ? a : wrap(result);
 }
 const dtypes = new Set(['uint8', 'int8', 'int16', 'int32', 'int64', 'float16', 'float32', 'float64', 'bfloat16', 'bool']);
@@ -114,11 +117,11 @@ const isDType = (s: string): s is DType => dtypes.has(s);
 
 /** One index per dimension, as in Python's x[...]: */
 export type IndexSpec =
-  | number            // select: x[2]
-  | null              // the whole dimension: x[:]
-  | string            // a Python slice 'start:end:step' ('1:', ':-1', '::2'), ':' or '...'
-  | [number | null, number | null, number?]  // slice as [start, end, step]
-  | Tensor;           // advanced (integer or boolean) indexing
+  | number // select: x[2]
+  | null // the whole dimension: x[:]
+  | string // a Python slice 'start:end:step' ('1:', ':-1', '::2'), ':' or '...'
+  | [number | null, number | null, number?] // slice as [start, end, step]
+  | Tensor; // advanced (integer or boolean) indexing
 
 function parseSlice(spec: string): [number | null, number | null, number] {
   const parts = spec.split(':');
@@ -141,19 +144,29 @@ export function index(a: Tensor, ...specs: IndexSpec[]): Tensor {
   const made: Tensor[] = [];
   const advanced: (Tensor | null)[] = [];
   let dim = 0;
-  const step = (next: Tensor) => { made.push(next); current = next; };
+  const step = (next: Tensor) => {
+    made.push(next);
+    current = next;
+  };
   // The intermediate views are freed whether indexing succeeds or throws.
   let result: Tensor | null = null;
   try {
     for (const [source, spec] of specs.entries()) {
-      if (spec instanceof Tensor) { advanced[dim] = spec; dim++; continue; }
+      if (spec instanceof Tensor) {
+        advanced[dim] = spec;
+        dim++;
+        continue;
+      }
       if (typeof spec === 'number') {
         const size = current.shape[dim];
         if (spec >= size || spec < -size) throw new RangeError(`index ${spec} is out of bounds for dimension ${source} with size ${size}`);
         step(select(current, dim, spec));
         continue;
       }
-      if (spec === null || spec === ':') { dim++; continue; }
+      if (spec === null || spec === ':') {
+        dim++;
+        continue;
+      }
       const [start, end, stride] = typeof spec === 'string' ? parseSlice(spec) : [spec[0], spec[1], spec[2] ?? 1];
       step(slice(current, dim, start, end, stride));
       dim++;
@@ -168,6 +181,12 @@ export function index(a: Tensor, ...specs: IndexSpec[]): Tensor {
 
 /** In place: a[indices] = values (or += with accumulate). */
 export function indexPut_(a: Tensor, indices: (Tensor | null)[], values: Tensor, accumulate = false): Tensor {
-  native.callOp(indexPutOp(), a.handle, indices.map((i) => i?.handle ?? null), values.handle, accumulate);
+  native.callOp(
+    indexPutOp(),
+    a.handle,
+    indices.map((i) => i?.handle ?? null),
+    values.handle,
+    accumulate,
+  );
   return a;
 }

@@ -6,8 +6,8 @@
 //   p -= lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps)
 import { maximum } from '../ops/math.js';
 import { zerosLike } from '../ops/creation.js';
-import { Tensor } from '../tensor.js';
-import { Optimizer, ParamGroup, Params } from './optimizer.js';
+import type { Tensor } from '../tensor.js';
+import { Optimizer, type ParamGroup, type Params } from './optimizer.js';
 
 export interface AdamOptions {
   lr: number;

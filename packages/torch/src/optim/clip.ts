@@ -9,7 +9,8 @@ type Parameters = Tensor | Iterable<Tensor> | { parameters(): Tensor[] };
 
 function paramList(parameters: Parameters): Tensor[] {
   if (parameters instanceof Tensor) return [parameters];
-  if (typeof (parameters as { parameters?: unknown }).parameters === 'function') return (parameters as { parameters(): Tensor[] }).parameters();
+  if (typeof (parameters as { parameters?: unknown }).parameters === 'function')
+    return (parameters as { parameters(): Tensor[] }).parameters();
   return [...(parameters as Iterable<Tensor>)];
 }
 
@@ -20,44 +21,50 @@ function paramList(parameters: Parameters): Tensor[] {
  */
 export function clipGradNorm_(parameters: Parameters, maxNorm: number, normType = 2, errorIfNonfinite = false): number {
   const params = paramList(parameters);
-  return noGrad(() => tidy(() => {
-    // One parameter at a time, so only one gradient handle is live at once.
-    const norms: Tensor[] = [];
-    const withGrad: Tensor[] = [];
-    for (const p of params) {
-      const n = tidy(() => {
-        const g = p.grad;
-        return g ? norm(g, normType) : null;
-      });
-      if (n) {
-        norms.push(n);
-        withGrad.push(p);
+  return noGrad(() =>
+    tidy(() => {
+      // One parameter at a time, so only one gradient handle is live at once.
+      const norms: Tensor[] = [];
+      const withGrad: Tensor[] = [];
+      for (const p of params) {
+        const n = tidy(() => {
+          const g = p.grad;
+          return g ? norm(g, normType) : null;
+        });
+        if (n) {
+          norms.push(n);
+          withGrad.push(p);
+        }
       }
-    }
-    if (norms.length === 0) return 0;
-    const device = norms[0].device;
-    const total = norm(stack(norms.map((n) => (n.device === device ? n : n.to(device)))), normType);
-    const value = total.item();
-    if (errorIfNonfinite && !Number.isFinite(value)) {
-      throw new Error(`clipGradNorm_(): the total norm of order ${normType} for gradients from \`parameters\` is non-finite (${value}), so it cannot be clipped`);
-    }
-    // As PyTorch: max_norm / (total + 1e-6), clamped to 1, multiplies every gradient.
-    const coef = total.add(1e-6).reciprocal().mul(maxNorm).clamp(null, 1.0);
-    for (const p of withGrad) {
-      tidy(() => {
-        const g = p.grad!;
-        g.mul_(coef.device === g.device ? coef : coef.to(g.device));
-      });
-    }
-    return value;
-  }));
+      if (norms.length === 0) return 0;
+      const device = norms[0].device;
+      const total = norm(stack(norms.map((n) => (n.device === device ? n : n.to(device)))), normType);
+      const value = total.item();
+      if (errorIfNonfinite && !Number.isFinite(value)) {
+        throw new Error(
+          `clipGradNorm_(): the total norm of order ${normType} for gradients from \`parameters\` is non-finite (${value}), so it cannot be clipped`,
+        );
+      }
+      // As PyTorch: max_norm / (total + 1e-6), clamped to 1, multiplies every gradient.
+      const coef = total.add(1e-6).reciprocal().mul(maxNorm).clamp(null, 1.0);
+      for (const p of withGrad) {
+        tidy(() => {
+          const g = p.grad!;
+          g.mul_(coef.device === g.device ? coef : coef.to(g.device));
+        });
+      }
+      return value;
+    }),
+  );
 }
 
 /** Clamps every gradient in place to [-clipValue, clipValue]. */
 export function clipGradValue_(parameters: Parameters, clipValue: number): void {
   noGrad(() => {
     for (const p of paramList(parameters)) {
-      tidy(() => { p.grad?.clamp_(-clipValue, clipValue); });
+      tidy(() => {
+        p.grad?.clamp_(-clipValue, clipValue);
+      });
     }
   });
 }

@@ -28,7 +28,18 @@ export type { AdamOptions } from './adam.js';
 export { clipGradNorm_, clipGradValue_ } from './clip.js';
 export * as lrScheduler from './lr-scheduler.js';
 export {
-  LRScheduler, LambdaLR, StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR, CosineAnnealingLR, SequentialLR, ChainedScheduler,
-  ReduceLROnPlateau, OneCycleLR, CosineAnnealingWarmRestarts,
+  LRScheduler,
+  LambdaLR,
+  StepLR,
+  MultiStepLR,
+  ConstantLR,
+  LinearLR,
+  ExponentialLR,
+  CosineAnnealingLR,
+  SequentialLR,
+  ChainedScheduler,
+  ReduceLROnPlateau,
+  OneCycleLR,
+  CosineAnnealingWarmRestarts,
 } from './lr-scheduler.js';
 export type { SchedulerStateDict, ReduceLROnPlateauOptions, OneCycleLROptions } from './lr-scheduler.js';

@@ -44,7 +44,9 @@ export abstract class LRScheduler {
     } else {
       groups.forEach((g, i) => {
         if (g.initialLr === undefined) {
-          throw new Error(`param 'initialLr' is not specified in paramGroups[${i}] when resuming a scheduler with lastEpoch >= 0: load the optimizer's state first`);
+          throw new Error(
+            `param 'initialLr' is not specified in paramGroups[${i}] when resuming a scheduler with lastEpoch >= 0: load the optimizer's state first`,
+          );
         }
       });
     }
@@ -93,8 +95,11 @@ export abstract class LRScheduler {
       values = this.closedFormLr ? this.closedFormLr() : this.getLr();
     }
     const groups = this.groups;
-    if (values.length !== groups.length) throw new Error(`${this.constructor.name}: got ${values.length} learning rates for ${groups.length} parameter groups`);
-    groups.forEach((g, i) => { g.lr = values[i]; });
+    if (values.length !== groups.length)
+      throw new Error(`${this.constructor.name}: got ${values.length} learning rates for ${groups.length} parameter groups`);
+    groups.forEach((g, i) => {
+      g.lr = values[i];
+    });
     this.lastLr = this.currentLrs();
   }
 
@@ -270,9 +275,13 @@ export class LinearLR extends LRScheduler {
   endFactor: number;
   totalIters: number;
 
-  constructor(optimizer: Optimizer<any>, options: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {}) {
+  constructor(
+    optimizer: Optimizer<any>,
+    options: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {},
+  ) {
     const { startFactor = 1 / 3, endFactor = 1.0, totalIters = 5, lastEpoch = -1 } = options;
-    if (startFactor > 1 || startFactor <= 0) throw new RangeError('Starting multiplicative factor expected to be greater than 0 and less or equal to 1.');
+    if (startFactor > 1 || startFactor <= 0)
+      throw new RangeError('Starting multiplicative factor expected to be greater than 0 and less or equal to 1.');
     if (endFactor > 1 || endFactor < 0) throw new RangeError('Ending multiplicative factor expected to be between 0 and 1.');
     super(optimizer, lastEpoch);
     this.startFactor = startFactor;
@@ -289,8 +298,10 @@ export class LinearLR extends LRScheduler {
   }
 
   protected override closedFormLr(): number[] {
-    return this.baseLrs.map((base) =>
-      base * (this.startFactor + ((this.endFactor - this.startFactor) * Math.min(this.totalIters, this.lastEpoch)) / this.totalIters));
+    return this.baseLrs.map(
+      (base) =>
+        base * (this.startFactor + ((this.endFactor - this.startFactor) * Math.min(this.totalIters, this.lastEpoch)) / this.totalIters),
+    );
   }
 
   protected override hyperparameters(): SchedulerStateDict {
@@ -356,8 +367,9 @@ export class CosineAnnealingLR extends LRScheduler {
     if (pyMod(lastEpoch - 1 - tMax, 2 * tMax) === 0) {
       return this.groups.map((g, i) => g.lr + ((this.baseLrs[i] - etaMin) * (1 - Math.cos(Math.PI / tMax))) / 2);
     }
-    return this.groups.map((g) =>
-      ((1 + Math.cos((Math.PI * lastEpoch) / tMax)) / (1 + Math.cos((Math.PI * (lastEpoch - 1)) / tMax))) * (g.lr - etaMin) + etaMin);
+    return this.groups.map(
+      (g) => ((1 + Math.cos((Math.PI * lastEpoch) / tMax)) / (1 + Math.cos((Math.PI * (lastEpoch - 1)) / tMax))) * (g.lr - etaMin) + etaMin,
+    );
   }
 
   protected override closedFormLr(): number[] {
@@ -382,13 +394,18 @@ export class SequentialLR extends LRScheduler {
   constructor(optimizer: Optimizer<any>, schedulers: LRScheduler[], milestones: number[], lastEpoch = -1) {
     if (schedulers.length < 1) throw new Error('SequentialLR expects at least one scheduler, but got no scheduler.');
     schedulers.forEach((s, i) => {
-      if (s instanceof ReduceLROnPlateau) throw new Error(`SequentialLR does not support ReduceLROnPlateau (at index ${i}): its step needs the metric`);
+      if (s instanceof ReduceLROnPlateau)
+        throw new Error(`SequentialLR does not support ReduceLROnPlateau (at index ${i}): its step needs the metric`);
       if (s.optimizer !== (optimizer as unknown)) {
-        throw new Error(`SequentialLR expects all schedulers to belong to the same optimizer, but the scheduler at index ${i} has another one`);
+        throw new Error(
+          `SequentialLR expects all schedulers to belong to the same optimizer, but the scheduler at index ${i} has another one`,
+        );
       }
     });
     if (milestones.length !== schedulers.length - 1) {
-      throw new Error(`SequentialLR expects one milestone fewer than schedulers, but got ${schedulers.length} schedulers and ${milestones.length} milestones`);
+      throw new Error(
+        `SequentialLR expects one milestone fewer than schedulers, but got ${schedulers.length} schedulers and ${milestones.length} milestones`,
+      );
     }
     super(optimizer, -1);
     this.schedulers = [...schedulers];
@@ -443,8 +460,12 @@ export class ChainedScheduler extends LRScheduler {
     if (schedulers.length < 1) throw new Error('ChainedScheduler expects at least one scheduler to be chained, but got no scheduler.');
     const opt = (optimizer ?? schedulers[0].optimizer) as AnyOptimizer;
     schedulers.forEach((s, i) => {
-      if (s instanceof ReduceLROnPlateau) throw new Error(`ChainedScheduler does not support ReduceLROnPlateau (at index ${i}): its step needs the metric`);
-      if (s.optimizer !== opt) throw new Error(`ChainedScheduler expects all schedulers to belong to the same optimizer, but the scheduler at index ${i} has another one`);
+      if (s instanceof ReduceLROnPlateau)
+        throw new Error(`ChainedScheduler does not support ReduceLROnPlateau (at index ${i}): its step needs the metric`);
+      if (s.optimizer !== opt)
+        throw new Error(
+          `ChainedScheduler expects all schedulers to belong to the same optimizer, but the scheduler at index ${i} has another one`,
+        );
     });
     super(opt, -1);
     this.schedulers = [...schedulers];
@@ -513,7 +534,16 @@ export class ReduceLROnPlateau extends LRScheduler {
   cooldownCounter = 0;
 
   constructor(optimizer: Optimizer<any>, options: ReduceLROnPlateauOptions = {}) {
-    const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 } = options;
+    const {
+      mode = 'min',
+      factor = 0.1,
+      patience = 10,
+      threshold = 1e-4,
+      thresholdMode = 'rel',
+      cooldown = 0,
+      minLr = 0,
+      eps = 1e-8,
+    } = options;
     if (factor >= 1.0) throw new RangeError('Factor should be < 1.0.');
     if (mode !== 'min' && mode !== 'max') throw new RangeError(`mode ${String(mode)} is unknown!`);
     if (thresholdMode !== 'rel' && thresholdMode !== 'abs') throw new RangeError(`threshold mode ${String(thresholdMode)} is unknown!`);
@@ -575,7 +605,8 @@ export class ReduceLROnPlateau extends LRScheduler {
   private reduceLr(): void {
     const groups = this.groups;
     if (groups.length !== this.minLrs.length) {
-      if (this.defaultMinLr === null) throw new Error(`the optimizer has ${groups.length} parameter groups but ReduceLROnPlateau has ${this.minLrs.length} minLr values`);
+      if (this.defaultMinLr === null)
+        throw new Error(`the optimizer has ${groups.length} parameter groups but ReduceLROnPlateau has ${this.minLrs.length} minLr values`);
       this.minLrs = new Array(groups.length).fill(this.defaultMinLr);
     }
     groups.forEach((g, i) => {
@@ -586,10 +617,21 @@ export class ReduceLROnPlateau extends LRScheduler {
 
   override stateDict(): SchedulerStateDict {
     return {
-      factor: this.factor, min_lrs: [...this.minLrs], default_min_lr: this.defaultMinLr, patience: this.patience,
-      cooldown: this.cooldown, eps: this.eps, last_epoch: this.lastEpoch, _last_lr: [...this.lastLr],
-      mode: this.mode, threshold: this.threshold, threshold_mode: this.thresholdMode, mode_worse: this.modeWorse,
-      best: this.best, cooldown_counter: this.cooldownCounter, num_bad_epochs: this.numBadEpochs,
+      factor: this.factor,
+      min_lrs: [...this.minLrs],
+      default_min_lr: this.defaultMinLr,
+      patience: this.patience,
+      cooldown: this.cooldown,
+      eps: this.eps,
+      last_epoch: this.lastEpoch,
+      _last_lr: [...this.lastLr],
+      mode: this.mode,
+      threshold: this.threshold,
+      threshold_mode: this.thresholdMode,
+      mode_worse: this.modeWorse,
+      best: this.best,
+      cooldown_counter: this.cooldownCounter,
+      num_bad_epochs: this.numBadEpochs,
     };
   }
 
@@ -635,7 +677,13 @@ export interface OneCycleLROptions {
   threePhase?: boolean;
 }
 
-interface SchedulePhase { end_step: number; start_lr: string; end_lr: string; start_momentum: string; end_momentum: string }
+interface SchedulePhase {
+  end_step: number;
+  start_lr: string;
+  end_lr: string;
+  start_momentum: string;
+  end_momentum: string;
+}
 
 /** The 1cycle policy (Smith & Topin): call step() after every batch, totalSteps times in all. */
 export class OneCycleLR extends LRScheduler {
@@ -649,21 +697,27 @@ export class OneCycleLR extends LRScheduler {
     const o = options;
     let totalSteps: number;
     if (o.totalSteps !== undefined) {
-      if (!Number.isInteger(o.totalSteps) || o.totalSteps <= 0) throw new RangeError(`Expected positive integer total_steps, but got ${o.totalSteps}`);
+      if (!Number.isInteger(o.totalSteps) || o.totalSteps <= 0)
+        throw new RangeError(`Expected positive integer total_steps, but got ${o.totalSteps}`);
       totalSteps = o.totalSteps;
     } else if (o.epochs !== undefined && o.stepsPerEpoch !== undefined) {
       if (!Number.isInteger(o.epochs) || o.epochs <= 0) throw new RangeError(`Expected positive integer epochs, but got ${o.epochs}`);
-      if (!Number.isInteger(o.stepsPerEpoch) || o.stepsPerEpoch <= 0) throw new RangeError(`Expected positive integer steps_per_epoch, but got ${o.stepsPerEpoch}`);
+      if (!Number.isInteger(o.stepsPerEpoch) || o.stepsPerEpoch <= 0)
+        throw new RangeError(`Expected positive integer steps_per_epoch, but got ${o.stepsPerEpoch}`);
       totalSteps = o.epochs * o.stepsPerEpoch;
     } else throw new Error('You must define either totalSteps OR (epochs AND stepsPerEpoch)');
     const pctStart = o.pctStart ?? 0.3;
     if (!(pctStart >= 0 && pctStart <= 1)) throw new RangeError(`Expected float between 0 and 1 pct_start, but got ${pctStart}`);
     const annealStrategy = o.annealStrategy ?? 'cos';
-    if (annealStrategy !== 'cos' && annealStrategy !== 'linear') throw new RangeError(`anneal_strategy must be one of 'cos' or 'linear', instead got ${String(annealStrategy)}`);
+    if (annealStrategy !== 'cos' && annealStrategy !== 'linear')
+      throw new RangeError(`anneal_strategy must be one of 'cos' or 'linear', instead got ${String(annealStrategy)}`);
     const groups = (optimizer as AnyOptimizer).paramGroups as unknown as Record<string, any>[];
     const perGroup = (name: string, v: number | number[]): number[] => {
       if (Array.isArray(v)) {
-        if (v.length !== groups.length) throw new Error(`${name} must have the same length as optimizer.paramGroups. ${name} has ${v.length} values, paramGroups has ${groups.length}.`);
+        if (v.length !== groups.length)
+          throw new Error(
+            `${name} must have the same length as optimizer.paramGroups. ${name} has ${v.length} values, paramGroups has ${groups.length}.`,
+          );
         return [...v];
       }
       return new Array(groups.length).fill(v);
@@ -680,7 +734,8 @@ export class OneCycleLR extends LRScheduler {
     const defaults = (optimizer as AnyOptimizer).defaults as unknown as Record<string, unknown>;
     const useBeta1 = 'betas' in defaults;
     if (cycleMomentum) {
-      if (!('momentum' in defaults) && !useBeta1) throw new Error('optimizer must support momentum or beta1 with `cycleMomentum` option enabled');
+      if (!('momentum' in defaults) && !useBeta1)
+        throw new Error('optimizer must support momentum or beta1 with `cycleMomentum` option enabled');
       const maxM = perGroup('maxMomentum', o.maxMomentum ?? 0.95);
       const baseM = perGroup('baseMomentum', o.baseMomentum ?? 0.85);
       groups.forEach((g, i) => {
@@ -694,14 +749,32 @@ export class OneCycleLR extends LRScheduler {
     this.totalSteps = totalSteps;
     this.phases = o.threePhase
       ? [
-        { end_step: pctStart * totalSteps - 1, start_lr: 'initialLr', end_lr: 'maxLr', start_momentum: 'maxMomentum', end_momentum: 'baseMomentum' },
-        { end_step: 2 * pctStart * totalSteps - 2, start_lr: 'maxLr', end_lr: 'initialLr', start_momentum: 'baseMomentum', end_momentum: 'maxMomentum' },
-        { end_step: totalSteps - 1, start_lr: 'initialLr', end_lr: 'minLr', start_momentum: 'maxMomentum', end_momentum: 'maxMomentum' },
-      ]
+          {
+            end_step: pctStart * totalSteps - 1,
+            start_lr: 'initialLr',
+            end_lr: 'maxLr',
+            start_momentum: 'maxMomentum',
+            end_momentum: 'baseMomentum',
+          },
+          {
+            end_step: 2 * pctStart * totalSteps - 2,
+            start_lr: 'maxLr',
+            end_lr: 'initialLr',
+            start_momentum: 'baseMomentum',
+            end_momentum: 'maxMomentum',
+          },
+          { end_step: totalSteps - 1, start_lr: 'initialLr', end_lr: 'minLr', start_momentum: 'maxMomentum', end_momentum: 'maxMomentum' },
+        ]
       : [
-        { end_step: pctStart * totalSteps - 1, start_lr: 'initialLr', end_lr: 'maxLr', start_momentum: 'maxMomentum', end_momentum: 'baseMomentum' },
-        { end_step: totalSteps - 1, start_lr: 'maxLr', end_lr: 'minLr', start_momentum: 'baseMomentum', end_momentum: 'maxMomentum' },
-      ];
+          {
+            end_step: pctStart * totalSteps - 1,
+            start_lr: 'initialLr',
+            end_lr: 'maxLr',
+            start_momentum: 'maxMomentum',
+            end_momentum: 'baseMomentum',
+          },
+          { end_step: totalSteps - 1, start_lr: 'maxLr', end_lr: 'minLr', start_momentum: 'baseMomentum', end_momentum: 'maxMomentum' },
+        ];
     this.annealStrategy = annealStrategy;
     this.cycleMomentum = cycleMomentum;
     this.useBeta1 = useBeta1;
@@ -715,7 +788,8 @@ export class OneCycleLR extends LRScheduler {
 
   protected getLr(): number[] {
     const stepNum = this.lastEpoch;
-    if (stepNum > this.totalSteps) throw new Error(`Tried to step ${stepNum} times. The specified number of total steps is ${this.totalSteps}`);
+    if (stepNum > this.totalSteps)
+      throw new Error(`Tried to step ${stepNum} times. The specified number of total steps is ${this.totalSteps}`);
     return (this.groups as unknown as Record<string, any>[]).map((g) => {
       let start = 0;
       let lr = 0;
@@ -742,8 +816,11 @@ export class OneCycleLR extends LRScheduler {
     return {
       total_steps: this.totalSteps,
       _schedule_phases: this.phases.map((p) => ({
-        end_step: p.end_step, start_lr: toSnakeKey(p.start_lr), end_lr: toSnakeKey(p.end_lr),
-        start_momentum: toSnakeKey(p.start_momentum), end_momentum: toSnakeKey(p.end_momentum),
+        end_step: p.end_step,
+        start_lr: toSnakeKey(p.start_lr),
+        end_lr: toSnakeKey(p.end_lr),
+        start_momentum: toSnakeKey(p.start_momentum),
+        end_momentum: toSnakeKey(p.end_momentum),
       })),
       _anneal_func_type: this.annealStrategy,
       cycle_momentum: this.cycleMomentum,
@@ -757,8 +834,10 @@ export class OneCycleLR extends LRScheduler {
       this.phases = (s._schedule_phases as unknown as SchedulePhase[]).map((p) => ({
         ...p,
         // Python's keys name group entries in snake_case.
-        start_lr: toCamelKey(p.start_lr), end_lr: toCamelKey(p.end_lr),
-        start_momentum: toCamelKey(p.start_momentum), end_momentum: toCamelKey(p.end_momentum),
+        start_lr: toCamelKey(p.start_lr),
+        end_lr: toCamelKey(p.end_lr),
+        start_momentum: toCamelKey(p.start_momentum),
+        end_momentum: toCamelKey(p.end_momentum),
       }));
     }
     if (s._anneal_func_type === 'cos' || s._anneal_func_type === 'linear') this.annealStrategy = s._anneal_func_type;
@@ -767,7 +846,7 @@ export class OneCycleLR extends LRScheduler {
   }
 }
 
-const toSnakeKey = (key: string): string => key.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+const toSnakeKey = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const toCamelKey = (key: string): string => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 /**
@@ -823,7 +902,9 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
     }
     this.lastEpoch = Math.floor(epoch);
     const values = this.getLr();
-    this.groups.forEach((g, i) => { g.lr = values[i]; });
+    this.groups.forEach((g, i) => {
+      g.lr = values[i];
+    });
     this.lastLr = this.currentLrs();
   }
 

@@ -28,10 +28,7 @@ export type ParamGroup<O extends BaseOptions = BaseOptions> = O & {
 export type ParamGroupInput<O extends BaseOptions = BaseOptions> = Partial<O> & { params: Iterable<Tensor> };
 
 /** What an optimizer accepts: parameters, a module-like object, or parameter groups. */
-export type Params<O extends BaseOptions = BaseOptions> =
-  | Iterable<Tensor>
-  | { parameters(): Tensor[] }
-  | ParamGroupInput<O>[];
+export type Params<O extends BaseOptions = BaseOptions> = Iterable<Tensor> | { parameters(): Tensor[] } | ParamGroupInput<O>[];
 
 /** One parameter's state: tensors (momentum buffers, moments) and numbers (step counts). */
 export type ParamState = Record<string, Tensor | number>;
@@ -42,12 +39,18 @@ export interface OptimizerStateDict {
   param_groups: { [key: string]: Saveable }[];
 }
 
-export const toSnake = (key: string): string => key.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+export const toSnake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 export const toCamel = (key: string): string => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 function isParamGroupList<O extends BaseOptions>(params: Params<O>): params is ParamGroupInput<O>[] {
-  return Array.isArray(params) && params.length > 0 && !(params[0] instanceof Tensor)
-    && typeof params[0] === 'object' && params[0] !== null && 'params' in params[0];
+  return (
+    Array.isArray(params) &&
+    params.length > 0 &&
+    !(params[0] instanceof Tensor) &&
+    typeof params[0] === 'object' &&
+    params[0] !== null &&
+    'params' in params[0]
+  );
 }
 
 export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
@@ -181,7 +184,8 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
       const i = index.get(p);
       if (i === undefined) continue;
       const entry: { [key: string]: Saveable } = {};
-      for (const [k, v] of Object.entries(s)) entry[toSnake(k)] = typeof v === 'number' && k === 'step' ? scalarTensor(v, { dtype: 'float32' }) : v;
+      for (const [k, v] of Object.entries(s))
+        entry[toSnake(k)] = typeof v === 'number' && k === 'step' ? scalarTensor(v, { dtype: 'float32' }) : v;
       state[String(i)] = entry;
     }
     return { state, param_groups: paramGroups };
@@ -194,7 +198,13 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
    */
   loadStateDict(stateDict: OptimizerStateDict): void {
     const what = `${this.name}.loadStateDict()`;
-    if (!stateDict || typeof stateDict !== 'object' || !Array.isArray(stateDict.param_groups) || typeof stateDict.state !== 'object' || stateDict.state === null) {
+    if (
+      !stateDict ||
+      typeof stateDict !== 'object' ||
+      !Array.isArray(stateDict.param_groups) ||
+      typeof stateDict.state !== 'object' ||
+      stateDict.state === null
+    ) {
       throw new Error(`${what}: not an optimizer state dict (expected {state, param_groups})`);
     }
     const saved = stateDict.param_groups;
@@ -207,33 +217,38 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
       if (!Array.isArray(ids)) throw new Error(`${what}: param_groups[${gi}] has no params list`);
       const params = this.paramGroups[gi].params;
       if (ids.length !== params.length) {
-        throw new Error(`${what}: parameter group ${gi} has ${ids.length} parameters in the state dict but ${params.length} in the optimizer`);
+        throw new Error(
+          `${what}: parameter group ${gi} has ${ids.length} parameters in the state dict but ${params.length} in the optimizer`,
+        );
       }
       ids.forEach((id, k) => byIndex.set(Number(id), params[k]));
     });
     // Build the new state first, so a bad dict leaves the optimizer as it was.
     const fresh = new Map<Tensor, ParamState>();
     try {
-      noGrad(() => tidy(() => {
-        for (const [key, entry] of Object.entries(stateDict.state)) {
-          const p = byIndex.get(Number(key));
-          if (!p) continue;
-          if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw new Error(`${what}: state[${key}] is not a record`);
-          const s: ParamState = {};
-          for (const [k, v] of Object.entries(entry)) {
-            const name = toCamel(k);
-            if (name === 'step') s.step = v instanceof Tensor ? v.item() : Number(v);
-            else if (v instanceof Tensor) {
-              if (v.shape.join(',') !== p.shape.join(',')) {
-                throw new Error(`${what}: state[${key}].${k} has shape [${v.shape}] but the parameter has shape [${p.shape}]`);
-              }
-              const isFloat = ['float16', 'bfloat16', 'float32', 'float64'].includes(p.dtype);
-              s[name] = keep(v.to(isFloat ? { dtype: p.dtype, device: p.device } : { device: p.device }).clone());
-            } else if (typeof v === 'number') s[name] = v;
+      noGrad(() =>
+        tidy(() => {
+          for (const [key, entry] of Object.entries(stateDict.state)) {
+            const p = byIndex.get(Number(key));
+            if (!p) continue;
+            if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+              throw new Error(`${what}: state[${key}] is not a record`);
+            const s: ParamState = {};
+            for (const [k, v] of Object.entries(entry)) {
+              const name = toCamel(k);
+              if (name === 'step') s.step = v instanceof Tensor ? v.item() : Number(v);
+              else if (v instanceof Tensor) {
+                if (v.shape.join(',') !== p.shape.join(',')) {
+                  throw new Error(`${what}: state[${key}].${k} has shape [${v.shape}] but the parameter has shape [${p.shape}]`);
+                }
+                const isFloat = ['float16', 'bfloat16', 'float32', 'float64'].includes(p.dtype);
+                s[name] = keep(v.to(isFloat ? { dtype: p.dtype, device: p.device } : { device: p.device }).clone());
+              } else if (typeof v === 'number') s[name] = v;
+            }
+            fresh.set(p, s);
           }
-          fresh.set(p, s);
-        }
-      }));
+        }),
+      );
     } catch (e) {
       for (const s of fresh.values()) disposeState(s);
       throw e;

@@ -4,8 +4,8 @@
 //   centered: m = lerp(m, g, 1 - alpha); avg = sqrt(v - m * m) + eps   else avg = sqrt(v) + eps
 //   momentum > 0: buf = momentum * buf + g / avg; p -= lr * buf      else p -= lr * g / avg
 import { zerosLike } from '../ops/creation.js';
-import { Tensor } from '../tensor.js';
-import { Optimizer, ParamGroup, Params } from './optimizer.js';
+import type { Tensor } from '../tensor.js';
+import { Optimizer, type ParamGroup, type Params } from './optimizer.js';
 
 export interface RMSpropOptions {
   lr: number;

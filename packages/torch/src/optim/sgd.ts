@@ -3,8 +3,8 @@
 //   buf = g on the first step, else momentum * buf + (1 - dampening) * g
 //   g = nesterov ? g + momentum * buf : buf          (when momentum != 0)
 //   p -= lr * g
-import { Tensor } from '../tensor.js';
-import { Optimizer, ParamGroup, Params } from './optimizer.js';
+import type { Tensor } from '../tensor.js';
+import { Optimizer, type ParamGroup, type Params } from './optimizer.js';
 
 export interface SGDOptions {
   lr: number;

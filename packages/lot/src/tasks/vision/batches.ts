@@ -61,7 +61,8 @@ export function batchIndices(order: Int32Array, b: number, batchSize: number): I
 }
 
 /** The shuffled order of training epoch `epoch` (1-based). */
-export const epochOrder = (count: number, seed: number, epoch: number): Int32Array => torch.data.permutation(count, mixSeed(seed, STREAM.shuffle, epoch));
+export const epochOrder = (count: number, seed: number, epoch: number): Int32Array =>
+  torch.data.permutation(count, mixSeed(seed, STREAM.shuffle, epoch));
 
 /** Sequential batches over the data in stored order, wrapping around: the LoT students' cursor. */
 export function cursorIndices(count: number, batchSize: number, position: number): Int32Array {
@@ -75,5 +76,6 @@ export function cursorIndices(count: number, batchSize: number, position: number
 export function evalBatches(split: VisionSplit, batchSize: number, labels?: ArrayLike<number>): VisionBatch[] {
   const order = Int32Array.from({ length: split.count }, (_, i) => i);
   return Array.from({ length: batchCount(split.count, batchSize) }, (_, b) =>
-    torch.keep(makeBatch(split, batchIndices(order, b, batchSize), { augment: null, seed: 0, ...(labels ? { labels } : {}) })));
+    torch.keep(makeBatch(split, batchIndices(order, b, batchSize), { augment: null, seed: 0, ...(labels ? { labels } : {}) })),
+  );
 }

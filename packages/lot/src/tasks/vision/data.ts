@@ -16,7 +16,9 @@ export async function loadVisionData(s: VisionSettings, log?: (line: string) => 
     });
   } catch (e) {
     const message = (e as Error).message.split('\n')[0]!;
-    const hint = /--data-dir|download|apt/i.test(message) ? '' : `; put the ${s.dataset} files in a folder and pass --data-dir DIR${s.download ? '' : ', or allow --download'}`;
+    const hint = /--data-dir|download|apt/i.test(message)
+      ? ''
+      : `; put the ${s.dataset} files in a folder and pass --data-dir DIR${s.download ? '' : ', or allow --download'}`;
     throw new UsageError(`cannot load ${s.dataset}: ${message}${hint}`);
   }
 }
@@ -34,11 +36,24 @@ export function buildVisionModel(name: string, data: VisionDataset, seed: number
   }
 }
 
-export function makeSgd(model: torch.nn.Module, s: Pick<VisionSettings, 'momentum' | 'nesterov' | 'weightDecay'>, lr: number): torch.optim.SGD {
-  return new torch.optim.SGD(model.parameters(), { lr, momentum: s.momentum, nesterov: s.nesterov && s.momentum > 0, weightDecay: s.weightDecay });
+export function makeSgd(
+  model: torch.nn.Module,
+  s: Pick<VisionSettings, 'momentum' | 'nesterov' | 'weightDecay'>,
+  lr: number,
+): torch.optim.SGD {
+  return new torch.optim.SGD(model.parameters(), {
+    lr,
+    momentum: s.momentum,
+    nesterov: s.nesterov && s.momentum > 0,
+    weightDecay: s.weightDecay,
+  });
 }
 
 /** The cosine schedule over `epochs` (stepped once per epoch), or none for a constant rate. */
-export function visionSchedule(optimizer: torch.optim.SGD, s: Pick<VisionSettings, 'schedule'>, epochs: number): torch.optim.LRScheduler | null {
+export function visionSchedule(
+  optimizer: torch.optim.SGD,
+  s: Pick<VisionSettings, 'schedule'>,
+  epochs: number,
+): torch.optim.LRScheduler | null {
   return s.schedule === 'cosine' ? new torch.optim.CosineAnnealingLR(optimizer, epochs) : null;
 }

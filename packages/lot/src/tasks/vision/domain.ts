@@ -1,11 +1,9 @@
 // Image classification as a harness domain: `lot train vision`. Light (no libtorch): the
 // runtime with data, models and runs is loaded when a run starts.
-import type { Domain, RunConfig } from '../../harness/index.js';
+import type { Domain } from '../../harness/index.js';
 import type { VisionDataset } from './datasets/index.js';
 import { VISION_MODELS } from './names.js';
 import { parseVisionSettings, type VisionSettings, visionDataLabel, visionOptions, visionSettingsFrom } from './settings.js';
-
-export type VisionRunConfig = RunConfig & VisionSettings;
 
 export const visionDomain: Domain<VisionSettings, VisionDataset> = {
   name: 'vision',

@@ -2,12 +2,12 @@
 // structure and parameter names of the classic bearpaw/pytorch-classification
 // PreResNet that the LoT reference uses) and a small CNN for quick runs.
 //
-// PreResNet-d (LOT.md): widths 16/32/64; a 3×3 stem convolution; three stages of
+// PreResNet-d (docs/METHOD.md#preresnet): widths 16/32/64; a 3×3 stem convolution; three stages of
 // pre-activation blocks (BN-ReLU-conv), the first block of stages 2 and 3 with
 // stride 2 and a 1×1 convolution shortcut ("downsample.0") where the shape changes;
 // a BN-ReLU-average-pool head and a linear classifier. Depth < 44: BasicBlock,
 // n = (d−2)/6 blocks per stage. Depth ≥ 44: Bottleneck (×4 expansion),
-// n = ⌊(d−2)/9⌋ blocks per stage (LOT.md's d = 9n+2; 44 is not of that form and
+// n = ⌊(d−2)/9⌋ blocks per stage (docs/METHOD.md's d = 9n+2; 44 is not of that form and
 // gets ⌊42/9⌋ = 4, as Python's `//` gives). The option `blockRule: 'classic'`
 // instead uses n = (d−2)/6 for Bottleneck too (the older bearpaw rule; 0.87M
 // parameters for PreResNet-56 instead of 0.59M).
@@ -27,7 +27,7 @@ export interface VisionModelOptions {
   numClasses: number;
   /** Input channels: 1 for Fashion-MNIST, 3 for CIFAR. */
   inChannels?: number;
-  /** How Bottleneck depths (≥ 44) map to blocks per stage: 'lot' (LOT.md, ⌊(d−2)/9⌋, default) or 'classic' ((d−2)/6). */
+  /** How Bottleneck depths (≥ 44) map to blocks per stage: 'lot' (docs/METHOD.md#preresnet, ⌊(d−2)/9⌋, default) or 'classic' ((d−2)/6). */
   blockRule?: 'lot' | 'classic';
 }
 
@@ -41,15 +41,19 @@ const release = (t: Tensor): void => t.dispose();
 function conv(inC: number, outC: number, k: number, stride = 1): torch.nn.Conv2d {
   const c = new nn.Conv2d(inC, outC, k, { stride, padding: k === 3 ? 1 : 0, bias: false });
   const std = Math.sqrt(2 / (k * k * outC));
-  torch.noGrad(() => { c.weight.normal_(0, std); });
+  torch.noGrad(() => {
+    c.weight.normal_(0, std);
+  });
   return c;
 }
 
 /** Pre-activation basic block: BN-ReLU-conv3×3(stride)-BN-ReLU-conv3×3, plus the (projected) input. */
 export class PreActBasicBlock extends nn.Module {
   static readonly expansion = 1;
-  declare bn1: torch.nn.BatchNorm2d; declare conv1: torch.nn.Conv2d;
-  declare bn2: torch.nn.BatchNorm2d; declare conv2: torch.nn.Conv2d;
+  declare bn1: torch.nn.BatchNorm2d;
+  declare conv1: torch.nn.Conv2d;
+  declare bn2: torch.nn.BatchNorm2d;
+  declare conv2: torch.nn.Conv2d;
   declare downsample: torch.nn.Sequential | undefined;
   constructor(inplanes: number, planes: number, stride = 1, downsample: torch.nn.Sequential | null = null) {
     super();
@@ -78,9 +82,12 @@ export class PreActBasicBlock extends nn.Module {
 /** Pre-activation bottleneck: BN-ReLU-conv1×1, BN-ReLU-conv3×3(stride), BN-ReLU-conv1×1(×4), plus the (projected) input. */
 export class PreActBottleneck extends nn.Module {
   static readonly expansion = 4;
-  declare bn1: torch.nn.BatchNorm2d; declare conv1: torch.nn.Conv2d;
-  declare bn2: torch.nn.BatchNorm2d; declare conv2: torch.nn.Conv2d;
-  declare bn3: torch.nn.BatchNorm2d; declare conv3: torch.nn.Conv2d;
+  declare bn1: torch.nn.BatchNorm2d;
+  declare conv1: torch.nn.Conv2d;
+  declare bn2: torch.nn.BatchNorm2d;
+  declare conv2: torch.nn.Conv2d;
+  declare bn3: torch.nn.BatchNorm2d;
+  declare conv3: torch.nn.Conv2d;
   declare downsample: torch.nn.Sequential | undefined;
   constructor(inplanes: number, planes: number, stride = 1, downsample: torch.nn.Sequential | null = null) {
     super();
@@ -94,7 +101,11 @@ export class PreActBottleneck extends nn.Module {
   }
   forward(x: Tensor): Tensor {
     let h: Tensor = x;
-    for (const [bn, conv] of [[this.bn1, this.conv1], [this.bn2, this.conv2], [this.bn3, this.conv3]] as const) {
+    for (const [bn, conv] of [
+      [this.bn1, this.conv1],
+      [this.bn2, this.conv2],
+      [this.bn3, this.conv3],
+    ] as const) {
       const a = bn.forward(h).relu_();
       if (h !== x) release(h);
       h = conv.forward(a);
@@ -108,10 +119,13 @@ export class PreActBottleneck extends nn.Module {
   }
 }
 
-type BlockClass = (typeof PreActBasicBlock | typeof PreActBottleneck);
+type BlockClass = typeof PreActBasicBlock | typeof PreActBottleneck;
 
 /** The blocks per stage and the block type of PreResNet-`depth`. */
-export function preResNetLayout(depth: number, blockRule: 'lot' | 'classic' = 'lot'): { block: 'basic' | 'bottleneck'; blocksPerStage: number } {
+export function preResNetLayout(
+  depth: number,
+  blockRule: 'lot' | 'classic' = 'lot',
+): { block: 'basic' | 'bottleneck'; blocksPerStage: number } {
   if (!Number.isInteger(depth) || depth < 8) throw new Error(`PreResNet depth must be an integer >= 8, got ${depth}`);
   if (depth < 44) {
     if ((depth - 2) % 6 !== 0) throw new Error(`PreResNet depth ${depth} below 44 uses BasicBlocks and must be 6n+2 (20, 32, ...)`);
@@ -127,7 +141,9 @@ export function preResNetLayout(depth: number, blockRule: 'lot' | 'classic' = 'l
 /** The reference PreResNet (see the file comment). Input [N, C, H, W]; output logits [N, numClasses]. */
 export class PreResNet extends nn.Module {
   declare conv1: torch.nn.Conv2d;
-  declare layer1: torch.nn.Sequential; declare layer2: torch.nn.Sequential; declare layer3: torch.nn.Sequential;
+  declare layer1: torch.nn.Sequential;
+  declare layer2: torch.nn.Sequential;
+  declare layer3: torch.nn.Sequential;
   declare bn: torch.nn.BatchNorm2d;
   declare fc: torch.nn.Linear;
   readonly depth: number;
@@ -181,7 +197,9 @@ export class PreResNet extends nn.Module {
     release(pooled);
     return out;
   }
-  override extraRepr(): string { return `depth=${this.depth}, block=${this.blockType}, blocks_per_stage=${this.blocksPerStage}`; }
+  override extraRepr(): string {
+    return `depth=${this.depth}, block=${this.blockType}, blocks_per_stage=${this.blocksPerStage}`;
+  }
 }
 
 /**
@@ -196,18 +214,26 @@ export class SmallCNN extends nn.Module {
     const inChannels = o.inChannels ?? 3;
     checkPositiveInt('numClasses', o.numClasses);
     checkPositiveInt('inChannels', inChannels);
-    this.registerModule('features', new nn.Sequential(
-      conv(inChannels, 32, 3), new nn.BatchNorm2d(32), new nn.ReLU(), new nn.MaxPool2d(2),
-      conv(32, 64, 3), new nn.BatchNorm2d(64), new nn.ReLU(), new nn.MaxPool2d(2),
-      new nn.AdaptiveAvgPool2d(4),
-    ));
+    this.registerModule(
+      'features',
+      new nn.Sequential(
+        conv(inChannels, 32, 3),
+        new nn.BatchNorm2d(32),
+        new nn.ReLU(),
+        new nn.MaxPool2d(2),
+        conv(32, 64, 3),
+        new nn.BatchNorm2d(64),
+        new nn.ReLU(),
+        new nn.MaxPool2d(2),
+        new nn.AdaptiveAvgPool2d(4),
+      ),
+    );
     this.registerModule('classifier', new nn.Sequential(new nn.Linear(64 * 16, 128), new nn.ReLU(), new nn.Linear(128, o.numClasses)));
   }
   forward(x: Tensor): Tensor {
     return this.classifier.forward(this.features.forward(x).flatten(1));
   }
 }
-
 
 /** A freshly initialized model by name (seed torch first for reproducible weights). */
 export function createVisionModel(name: string, o: VisionModelOptions): PreResNet | SmallCNN {
@@ -217,7 +243,6 @@ export function createVisionModel(name: string, o: VisionModelOptions): PreResNe
   if (m && (VISION_MODELS as readonly string[]).includes(key)) return new PreResNet(Number(m[1]), o);
   throw new Error(`unknown vision model '${name}': use one of ${VISION_MODELS.join(', ')}`);
 }
-
 
 function checkPositiveInt(what: string, v: number): void {
   if (!Number.isInteger(v) || v < 1) throw new Error(`${what} must be an integer >= 1, got ${v}`);

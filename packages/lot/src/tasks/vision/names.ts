@@ -2,4 +2,5 @@
 export const VISION_MODELS = ['preresnet20', 'preresnet32', 'preresnet44', 'preresnet56', 'preresnet110', 'smallcnn'] as const;
 export type VisionModelName = (typeof VISION_MODELS)[number];
 
-export const isVisionModelName = (name: string): name is VisionModelName => (VISION_MODELS as readonly string[]).includes(String(name).toLowerCase());
+export const isVisionModelName = (name: string): name is VisionModelName =>
+  (VISION_MODELS as readonly string[]).includes(String(name).toLowerCase());

@@ -2,12 +2,22 @@
 import * as torch from '@lot/torch';
 import type { DomainRun, DomainRuntime, Schedule } from '../../harness/index.js';
 import { relativeCostFromParameters } from '../../lot/index.js';
-import { augmentation, batchCount, batchIndices, cursorIndices, epochOrder, evalBatches, makeBatch, mixSeed, STREAM, type VisionBatch } from './batches.js';
+import {
+  augmentation,
+  batchCount,
+  batchIndices,
+  cursorIndices,
+  epochOrder,
+  evalBatches,
+  makeBatch,
+  mixSeed,
+  STREAM,
+  type VisionBatch,
+} from './batches.js';
 import { buildVisionModel, describeVisionData, loadVisionData, makeSgd, visionSchedule } from './data.js';
 import type { VisionDataset } from './datasets/index.js';
-import type { VisionRunConfig } from './domain.js';
 import { createVisionModel } from './models.js';
-import type { VisionSettings } from './settings.js';
+import type { VisionRunConfig, VisionSettings } from './settings.js';
 import { evaluateVision, visionTask } from './task.js';
 
 /** A run: the teacher from the run's seed, student i from seed + 1 + i (the reference's rule). */
@@ -32,11 +42,23 @@ function createVisionRun(cfg: VisionRunConfig, data: VisionDataset): DomainRun<V
     stepsPerEpoch: batchCount(train.count, cfg.batchSize),
     unit: 'img',
     mainBatch: (epoch, b) =>
-      makeBatch(train, batchIndices(epochOrder(train.count, cfg.seed, epoch), b, cfg.batchSize), { augment, seed: mixSeed(cfg.seed, STREAM.augment, epoch, b) }),
+      makeBatch(train, batchIndices(epochOrder(train.count, cfg.seed, epoch), b, cfg.batchSize), {
+        augment,
+        seed: mixSeed(cfg.seed, STREAM.augment, epoch, b),
+      }),
     cursorBatch: (position) =>
-      makeBatch(train, cursorIndices(train.count, cfg.batchSize, position), { augment, seed: mixSeed(cfg.seed, STREAM.cursorAugment, position) }),
+      makeBatch(train, cursorIndices(train.count, cfg.batchSize, position), {
+        augment,
+        seed: mixSeed(cfg.seed, STREAM.cursorAugment, position),
+      }),
     schedules,
-    evaluate: (trainer) => evaluateVision(trainer.teacher.model, trainer.students.map((s) => s.model), tests, cfg.tau),
+    evaluate: (trainer) =>
+      evaluateVision(
+        trainer.teacher.model,
+        trainer.students.map((s) => s.model),
+        tests,
+        cfg.tau,
+      ),
     dispose: () => torch.dispose(tests),
   };
 }

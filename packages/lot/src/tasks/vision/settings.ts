@@ -1,6 +1,6 @@
 // The vision domain's settings (config.json fields beside the harness's) and their flags,
 // shared by `lot train vision` and `lot imitability`.
-import { Fields, type OptionSpec, type OptionValues, UsageError } from '../../harness/index.js';
+import { Fields, type OptionSpec, type OptionValues, type RunConfig, UsageError } from '../../harness/index.js';
 import { VISION_DATASETS, type VisionDatasetName } from './datasets/index.js';
 
 export const SCHEDULES = ['cosine', 'constant'] as const;
@@ -25,16 +25,32 @@ export interface VisionSettings {
   evalBatchSize: number;
 }
 
-/** The data and optimizer flags (defaults: the reference recipe, docs/METHOD.md#image-classification). */
+/** A vision run's config.json: the harness's fields and the vision settings. */
+export type VisionRunConfig = RunConfig & VisionSettings;
+
+/** The data and optimizer flags (defaults: the reference recipe, docs/METHOD.md#vision-recipe). */
 export const visionOptions = (): OptionSpec[] => [
   { name: 'dataset', type: 'string', default: 'fashion-mnist', choices: VISION_DATASETS, placeholder: 'NAME', help: 'dataset' },
-  { name: 'data-dir', type: 'string', placeholder: 'DIR', defaultText: "auto: Debian's dataset package or ~/.cache/lot/<dataset>", help: 'folder holding the dataset files' },
+  {
+    name: 'data-dir',
+    type: 'string',
+    placeholder: 'DIR',
+    defaultText: "auto: Debian's dataset package or ~/.cache/lot/<dataset>",
+    help: 'folder holding the dataset files',
+  },
   { name: 'download', type: 'boolean', default: true, help: 'download the dataset when it is not on disk (--no-download to forbid)' },
   { name: 'subset', type: 'int', min: 1, placeholder: 'N', defaultText: 'all', help: 'train on the first N training images only' },
   { name: 'test-subset', type: 'int', min: 1, placeholder: 'N', defaultText: 'all', help: 'evaluate on the first N test images only' },
   { name: 'batch-size', type: 'int', default: 256, min: 1, help: 'training batch size' },
   { name: 'eval-batch-size', type: 'int', default: 1000, min: 1, help: 'evaluation batch size' },
-  { name: 'lr', type: 'number', default: 1.0, min: 0, minExclusive: true, help: 'learning rate (the reference implementation uses 1.0; 0.1 is the usual choice for ResNets)' },
+  {
+    name: 'lr',
+    type: 'number',
+    default: 1.0,
+    min: 0,
+    minExclusive: true,
+    help: 'learning rate (the reference implementation uses 1.0; 0.1 is the usual choice for ResNets)',
+  },
   { name: 'student-lr', type: 'number', min: 0, minExclusive: true, defaultText: "the teacher's --lr", help: "students' learning rate" },
   { name: 'momentum', type: 'number', default: 0.9, min: 0, max: 1, help: 'SGD momentum' },
   { name: 'nesterov', type: 'boolean', default: true, help: 'Nesterov momentum (--no-nesterov for plain)' },
@@ -46,7 +62,8 @@ export const visionOptions = (): OptionSpec[] => [
 export function visionSettingsFrom(v: OptionValues): VisionSettings {
   const subset = v.optionalNumber('subset') ?? null;
   const batchSize = v.number('batch-size');
-  if (subset !== null && batchSize > subset) throw new UsageError(`--batch-size ${batchSize} is larger than --subset ${subset}; lower --batch-size or raise --subset`);
+  if (subset !== null && batchSize > subset)
+    throw new UsageError(`--batch-size ${batchSize} is larger than --subset ${subset}; lower --batch-size or raise --subset`);
   const lr = v.number('lr');
   return {
     dataset: v.choice('dataset', VISION_DATASETS),

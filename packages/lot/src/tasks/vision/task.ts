@@ -52,6 +52,9 @@ export function evaluateVision(teacher: Module, students: Module[], batches: Ite
   } finally {
     models.forEach((m, i) => m.train(modes[i]));
   }
-  const metrics = (i: number) => ({ testAccuracy: examples ? right[i]! / examples : Number.NaN, testLoss: examples ? loss[i]! / examples : Number.NaN });
+  const metrics = (i: number) => ({
+    testAccuracy: examples ? right[i]! / examples : Number.NaN,
+    testLoss: examples ? loss[i]! / examples : Number.NaN,
+  });
   return { teacher: metrics(0), students: students.map((_, i) => metrics(i + 1)), kl: students.length && examples ? kl / examples : null };
 }

@@ -53,7 +53,13 @@ export const CIFAR100: CifarSpec = {
   name: 'cifar100',
   classes: 100,
   labelBytes: 2,
-  binary: { folder: 'cifar-100-binary', train: ['train.bin'], test: ['test.bin'], archive: 'cifar-100-binary.tar.gz', md5: '03b5dce01913d631647c71ecec9e9cb8' },
+  binary: {
+    folder: 'cifar-100-binary',
+    train: ['train.bin'],
+    test: ['test.bin'],
+    archive: 'cifar-100-binary.tar.gz',
+    md5: '03b5dce01913d631647c71ecec9e9cb8',
+  },
   python: {
     folder: 'cifar-100-python',
     train: ['train'],
@@ -78,7 +84,11 @@ export function detectCifarFiles(dir: string, spec: CifarSpec): Format | null {
 }
 
 /** Parses binary-version records from `bytes`, appending up to `limit` samples into `out` at `offset`. */
-export function parseCifarBinary(bytes: Uint8Array, file: string, spec: CifarSpec): { images: Uint8Array; labels: Uint8Array; count: number } {
+export function parseCifarBinary(
+  bytes: Uint8Array,
+  file: string,
+  spec: CifarSpec,
+): { images: Uint8Array; labels: Uint8Array; count: number } {
   const record = spec.labelBytes + CIFAR_PIXELS;
   if (bytes.length === 0) throw new DatasetError(`${file}: empty file`, file);
   if (bytes.length % record !== 0) {
@@ -93,7 +103,8 @@ export function parseCifarBinary(bytes: Uint8Array, file: string, spec: CifarSpe
   for (let i = 0; i < count; i++) {
     const at = i * record;
     const label = bytes[at + spec.labelBytes - 1]!; // CIFAR-100: the fine label is the second byte
-    if (label >= spec.classes) throw new DatasetError(`${file}: record ${i} has label ${label}, outside 0..${spec.classes - 1} (corrupt file?)`, file);
+    if (label >= spec.classes)
+      throw new DatasetError(`${file}: record ${i} has label ${label}, outside 0..${spec.classes - 1} (corrupt file?)`, file);
     labels[i] = label;
     images.set(bytes.subarray(at + spec.labelBytes, at + record), i * CIFAR_PIXELS);
   }
@@ -101,18 +112,27 @@ export function parseCifarBinary(bytes: Uint8Array, file: string, spec: CifarSpe
 }
 
 /** Parses one python-version batch (a pickled dict). `images` is a view on `bytes`. */
-export function parseCifarPickle(bytes: Uint8Array, file: string, spec: CifarSpec): { images: Uint8Array; labels: Uint8Array; count: number } {
+export function parseCifarPickle(
+  bytes: Uint8Array,
+  file: string,
+  spec: CifarSpec,
+): { images: Uint8Array; labels: Uint8Array; count: number } {
   const value = parsePickle(bytes, file);
-  if (!(value instanceof Map)) throw new DatasetError(`${file}: expected a pickled dict, found ${Array.isArray(value) ? 'a list' : typeof value}`, file);
+  if (!(value instanceof Map))
+    throw new DatasetError(`${file}: expected a pickled dict, found ${Array.isArray(value) ? 'a list' : typeof value}`, file);
   const data = value.get('data');
-  if (!(data instanceof NdArray)) throw new DatasetError(`${file}: no 'data' numpy array in the pickled dict (keys: ${[...value.keys()].join(', ')})`, file);
+  if (!(data instanceof NdArray))
+    throw new DatasetError(`${file}: no 'data' numpy array in the pickled dict (keys: ${[...value.keys()].join(', ')})`, file);
   if (data.dtype !== 'u1') throw new DatasetError(`${file}: 'data' has dtype ${data.dtype}, expected uint8`, file);
-  if (data.shape.length !== 2 || data.shape[1] !== CIFAR_PIXELS) throw new DatasetError(`${file}: 'data' has shape [${data.shape.join(', ')}], expected [N, ${CIFAR_PIXELS}]`, file);
+  if (data.shape.length !== 2 || data.shape[1] !== CIFAR_PIXELS)
+    throw new DatasetError(`${file}: 'data' has shape [${data.shape.join(', ')}], expected [N, ${CIFAR_PIXELS}]`, file);
   if (data.fortran) throw new DatasetError(`${file}: 'data' is Fortran-ordered, expected C order`, file);
   const count = data.shape[0]!;
-  if (data.data.length !== count * CIFAR_PIXELS) throw new DatasetError(`${file}: truncated 'data' array (${data.data.length} bytes for ${count} images)`, file);
+  if (data.data.length !== count * CIFAR_PIXELS)
+    throw new DatasetError(`${file}: truncated 'data' array (${data.data.length} bytes for ${count} images)`, file);
   const key = value.has(spec.python.labelKey) ? spec.python.labelKey : value.has('labels') ? 'labels' : null;
-  if (!key) throw new DatasetError(`${file}: no '${spec.python.labelKey}' entry in the pickled dict (keys: ${[...value.keys()].join(', ')})`, file);
+  if (!key)
+    throw new DatasetError(`${file}: no '${spec.python.labelKey}' entry in the pickled dict (keys: ${[...value.keys()].join(', ')})`, file);
   let raw: Int32Array;
   try {
     raw = toInt32Array(value.get(key), `${file}: '${key}'`);
@@ -122,13 +142,21 @@ export function parseCifarPickle(bytes: Uint8Array, file: string, spec: CifarSpe
   if (raw.length !== count) throw new DatasetError(`${file}: ${raw.length} labels for ${count} images`, file);
   const labels = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
-    if (raw[i]! < 0 || raw[i]! >= spec.classes) throw new DatasetError(`${file}: label ${raw[i]} at index ${i} is outside 0..${spec.classes - 1}`, file);
+    if (raw[i]! < 0 || raw[i]! >= spec.classes)
+      throw new DatasetError(`${file}: label ${raw[i]} at index ${i} is outside 0..${spec.classes - 1}`, file);
     labels[i] = raw[i]!;
   }
   return { images: data.data, labels, count };
 }
 
-async function readSplit(dir: string, files: string[], format: Format, spec: CifarSpec, take: number | undefined, what: string): Promise<VisionSplit> {
+async function readSplit(
+  dir: string,
+  files: string[],
+  format: Format,
+  spec: CifarSpec,
+  take: number | undefined,
+  what: string,
+): Promise<VisionSplit> {
   const parts: { images: Uint8Array; labels: Uint8Array; count: number }[] = [];
   let total = 0;
   for (const name of files) {
@@ -169,10 +197,16 @@ async function readSplit(dir: string, files: string[], format: Format, spec: Cif
 export async function readCifarDir(dir: string, spec: CifarSpec, subset: { train?: number; test?: number } = {}): Promise<VisionDataset> {
   const format = detectCifarFiles(dir, spec);
   if (!format) {
-    throw new DatasetError(`${dir} does not hold the ${spec.name} files (${spec.binary.train.concat(spec.binary.test).join(', ')}, or the python version's ${spec.python.train.concat(spec.python.test).join(', ')})`, dir);
+    throw new DatasetError(
+      `${dir} does not hold the ${spec.name} files (${spec.binary.train.concat(spec.binary.test).join(', ')}, or the python version's ${spec.python.train.concat(spec.python.test).join(', ')})`,
+      dir,
+    );
   }
   const f = spec[format];
-  const [train, test] = await Promise.all([readSplit(dir, f.train, format, spec, subset.train, 'train'), readSplit(dir, f.test, format, spec, subset.test, 'test')]);
+  const [train, test] = await Promise.all([
+    readSplit(dir, f.train, format, spec, subset.train, 'train'),
+    readSplit(dir, f.test, format, spec, subset.test, 'test'),
+  ]);
   return { name: spec.name, classes: spec.classes, train, test, source: dir };
 }
 
@@ -208,7 +242,10 @@ export async function loadCifar(name: 'cifar10' | 'cifar100', o: CifarOptions = 
       await extractArchive(archive, spec[format].md5, root, log);
       for (const dir of candidates(root, spec)) if (detectCifarFiles(dir, spec)) return readCifarDir(dir, spec, o.subset);
       const f = spec[format];
-      throw new DatasetError(`${archive} did not contain the ${name} files (${[...f.train, ...f.test].map((n) => `${f.folder}/${n}`).join(', ')})`, archive);
+      throw new DatasetError(
+        `${archive} did not contain the ${name} files (${[...f.train, ...f.test].map((n) => `${f.folder}/${n}`).join(', ')})`,
+        archive,
+      );
     }
   }
   const looked = roots.flatMap((r) => candidates(r, spec));
@@ -219,7 +256,10 @@ export async function loadCifar(name: 'cifar10' | 'cifar100', o: CifarOptions = 
   try {
     await download([`${TORONTO}${spec.binary.archive}`], archive, spec.binary.md5, { log });
   } catch (e) {
-    if (e instanceof DownloadError) throw new DatasetError(`${name} not found (looked in ${looked.join(', ')}) and the download failed (${e.message}): ${how}, or run where the network is reachable.`);
+    if (e instanceof DownloadError)
+      throw new DatasetError(
+        `${name} not found (looked in ${looked.join(', ')}) and the download failed (${e.message}): ${how}, or run where the network is reachable.`,
+      );
     throw e;
   }
   await extractArchive(archive, spec.binary.md5, root, log);

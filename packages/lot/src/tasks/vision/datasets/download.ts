@@ -3,7 +3,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DatasetError, isFile, verifyChecksum } from './util.js';
+import { isFile, verifyChecksum } from './util.js';
 
 export interface DownloadOptions {
   /** Gives up when no byte arrives for this long (ms). Default 30 s. */
@@ -55,7 +55,9 @@ async function fetchTo(url: string, temporary: string, idleTimeoutMs: number, lo
     if (total && received !== total) throw new Error(`connection closed after ${received} of ${total} bytes`);
   } catch (e) {
     const err = e as Error & { cause?: { code?: string; message?: string } };
-    const why = controller.signal.aborted ? `no data for ${idleTimeoutMs / 1000} s` : err.cause?.code ?? err.cause?.message ?? err.message;
+    const why = controller.signal.aborted
+      ? `no data for ${idleTimeoutMs / 1000} s`
+      : (err.cause?.code ?? err.cause?.message ?? err.message);
     throw new DownloadError(`${url}: ${why}`);
   } finally {
     clearTimeout(timer);

@@ -28,7 +28,18 @@ export const FASHION_MNIST_MIRRORS = [
   'https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/',
 ] as const;
 
-export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+] as const;
 
 type FileKey = keyof typeof FASHION_MNIST_FILES;
 const KEYS = Object.keys(FASHION_MNIST_FILES) as FileKey[];
@@ -64,7 +75,8 @@ async function readSplit(imagesPath: string, labelsPath: string, take: number | 
     throw new DatasetError(`${labelsPath}: ${labels.shape[0]} labels for ${n} images in ${imagesPath}`, labelsPath);
   }
   for (let i = 0; i < labels.data.length; i++) {
-    if (labels.data[i]! >= 10) throw new DatasetError(`${labelsPath}: label ${labels.data[i]} at index ${i} is out of range 0..9 (corrupt file?)`, labelsPath);
+    if (labels.data[i]! >= 10)
+      throw new DatasetError(`${labelsPath}: label ${labels.data[i]} at index ${i} is out of range 0..9 (corrupt file?)`, labelsPath);
   }
   const count = subsetCount(n, take, what);
   return {
@@ -151,7 +163,7 @@ function runCommand(command: string, args: string[], timeoutMs: number): Promise
   return new Promise((resolve) => {
     let output = '';
     let timedOut = false;
-    let child;
+    let child: import('node:child_process').ChildProcessByStdio<null, import('node:stream').Readable, import('node:stream').Readable>;
     try {
       // Its own process group, so that a timeout stops apt's children (dpkg, downloads) too.
       child = spawn(command, args, {
@@ -226,20 +238,31 @@ export async function ensureFashionMnistPackage(
   }
   const manual = `install it with: apt-get install -y ${DEBIAN_FASHION_MNIST_PACKAGE} (as root), or pass --data-dir`;
   if (process.platform !== 'linux' || !aptGet) {
-    return { dir: null, installed: false, message: `Debian's ${DEBIAN_FASHION_MNIST_PACKAGE} package is not available here (no apt-get); pass --data-dir or let lot download the data` };
+    return {
+      dir: null,
+      installed: false,
+      message: `Debian's ${DEBIAN_FASHION_MNIST_PACKAGE} package is not available here (no apt-get); pass --data-dir or let lot download the data`,
+    };
   }
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
     return { dir: null, installed: false, message: `Fashion-MNIST is not installed and installing it needs root: ${manual}` };
   }
   const aptArgs = ['-o', 'DPkg::Lock::Timeout=60', '-o', 'Acquire::Retries=1', '-o', 'Acquire::http::Timeout=30'];
-  const install = (): Promise<CommandResult> => runCommand(aptGet, [...aptArgs, 'install', '-y', '--no-install-recommends', DEBIAN_FASHION_MNIST_PACKAGE], timeoutMs);
-  log(`Fashion-MNIST not found: installing Debian's ${DEBIAN_FASHION_MNIST_PACKAGE} package (apt-get install, up to ${Math.round(timeoutMs / 1000)} s)...`);
+  const install = (): Promise<CommandResult> =>
+    runCommand(aptGet, [...aptArgs, 'install', '-y', '--no-install-recommends', DEBIAN_FASHION_MNIST_PACKAGE], timeoutMs);
+  log(
+    `Fashion-MNIST not found: installing Debian's ${DEBIAN_FASHION_MNIST_PACKAGE} package (apt-get install, up to ${Math.round(timeoutMs / 1000)} s)...`,
+  );
   let r = await install();
   if (r.code !== 0 && !r.timedOut && /Unable to locate package|has no installation candidate/.test(r.output)) {
     log('apt does not know the package yet: running apt-get update first...');
     const u = await runCommand(aptGet, [...aptArgs, 'update'], timeoutMs);
     if (u.code !== 0) {
-      return { dir: null, installed: false, message: `apt-get update failed${u.timedOut ? ' (timed out)' : ''}: ${lastLine(u.output)}; ${manual}` };
+      return {
+        dir: null,
+        installed: false,
+        message: `apt-get update failed${u.timedOut ? ' (timed out)' : ''}: ${lastLine(u.output)}; ${manual}`,
+      };
     }
     r = await install();
   }

@@ -8,7 +8,7 @@ export interface IdxArray {
   shape: number[];
 }
 
-const TYPE_NAMES: Record<number, string> = { 0x08: 'uint8', 0x09: 'int8', 0x0b: 'int16', 0x0c: 'int32', 0x0d: 'float32', 0x0e: 'float64' };
+const TYPE_NAMES: Record<number, string> = { 8: 'uint8', 9: 'int8', 11: 'int16', 12: 'int32', 13: 'float32', 14: 'float64' };
 
 /** Parses IDX bytes; `file` names the source in errors. */
 export function parseIdx(bytes: Uint8Array, file: string, expectedDims?: number): IdxArray {
@@ -17,9 +17,13 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedDims?: number)
   const type = bytes[2]!;
   const ndim = bytes[3]!;
   if (type !== 0x08) {
-    throw new DatasetError(`${file}: IDX element type ${TYPE_NAMES[type] ?? `0x${type.toString(16)}`} is not supported (expected uint8)`, file);
+    throw new DatasetError(
+      `${file}: IDX element type ${TYPE_NAMES[type] ?? `0x${type.toString(16)}`} is not supported (expected uint8)`,
+      file,
+    );
   }
-  if (expectedDims !== undefined && ndim !== expectedDims) throw new DatasetError(`${file}: expected a ${expectedDims}-dimensional IDX array, found ${ndim} dimensions`, file);
+  if (expectedDims !== undefined && ndim !== expectedDims)
+    throw new DatasetError(`${file}: expected a ${expectedDims}-dimensional IDX array, found ${ndim} dimensions`, file);
   const headerBytes = 4 + 4 * ndim;
   if (bytes.length < headerBytes) throw new DatasetError(`${file}: truncated IDX header`, file);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -31,8 +35,10 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedDims?: number)
     size *= d;
   }
   const have = bytes.length - headerBytes;
-  if (have < size) throw new DatasetError(`${file}: truncated IDX file: header says [${shape.join(', ')}] (${size} bytes of data), found ${have}`, file);
-  if (have > size) throw new DatasetError(`${file}: corrupt IDX file: ${have - size} unexpected bytes after the [${shape.join(', ')}] array`, file);
+  if (have < size)
+    throw new DatasetError(`${file}: truncated IDX file: header says [${shape.join(', ')}] (${size} bytes of data), found ${have}`, file);
+  if (have > size)
+    throw new DatasetError(`${file}: corrupt IDX file: ${have - size} unexpected bytes after the [${shape.join(', ')}] array`, file);
   return { data: bytes.subarray(headerBytes, headerBytes + size), shape };
 }
 

@@ -38,8 +38,6 @@ class NumpyDtype {
 
 class PickleError extends Error {}
 
-const MARK = Symbol('mark');
-
 const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 const asText = (v: unknown): string => (v instanceof Uint8Array ? latin1(v) : String(v));
 
@@ -85,7 +83,9 @@ function call(fn: unknown, args: unknown[]): unknown {
   if (name === '_codecs.encode') {
     // Python 3 pickles bytes at protocol < 3 as _codecs.encode(str, 'latin1').
     const s = String(args[0]);
-    const enc = String(args[1] ?? 'utf-8').toLowerCase().replace('_', '-');
+    const enc = String(args[1] ?? 'utf-8')
+      .toLowerCase()
+      .replace('_', '-');
     return new Uint8Array(Buffer.from(s, enc === 'latin1' || enc === 'latin-1' || enc === 'iso-8859-1' ? 'latin1' : 'utf8'));
   }
   if (name === 'builtins.bytearray' || name === '__builtin__.bytearray') {
@@ -194,7 +194,8 @@ export function parsePickle(bytes: Uint8Array, file = 'pickle'): unknown {
   };
   const utf8 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
   const pop = (): unknown => {
-    if (stack.length === 0 || (marks.length && stack.length <= marks[marks.length - 1]!)) throw new PickleError(`stack underflow at offset ${pos - 1}`);
+    if (stack.length === 0 || (marks.length && stack.length <= marks[marks.length - 1]!))
+      throw new PickleError(`stack underflow at offset ${pos - 1}`);
     return stack.pop();
   };
   const top = (): unknown => {
@@ -323,7 +324,11 @@ export function parsePickle(bytes: Uint8Array, file = 'pickle'): unknown {
           stack.push(unquote(line(), at));
           break;
         case 0x56: // UNICODE 'V' (protocol 0: raw-unicode-escape)
-          stack.push(line().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, a: string | undefined, b: string | undefined) => String.fromCodePoint(parseInt((a ?? b)!, 16))));
+          stack.push(
+            line().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, a: string | undefined, b: string | undefined) =>
+              String.fromCodePoint(parseInt((a ?? b)!, 16)),
+            ),
+          );
           break;
         case 0x8a: // LONG1
           stack.push(longFrom(take(u8())));
@@ -467,8 +472,24 @@ export function toInt32Array(value: unknown, what: string): Int32Array {
     const out = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       const o = i * size;
-      if (kind === 'u') out[i] = size === 1 ? dv.getUint8(o) : size === 2 ? dv.getUint16(o, true) : size === 4 ? dv.getUint32(o, true) : Number(dv.getBigUint64(o, true));
-      else if (kind === 'i') out[i] = size === 1 ? dv.getInt8(o) : size === 2 ? dv.getInt16(o, true) : size === 4 ? dv.getInt32(o, true) : Number(dv.getBigInt64(o, true));
+      if (kind === 'u')
+        out[i] =
+          size === 1
+            ? dv.getUint8(o)
+            : size === 2
+              ? dv.getUint16(o, true)
+              : size === 4
+                ? dv.getUint32(o, true)
+                : Number(dv.getBigUint64(o, true));
+      else if (kind === 'i')
+        out[i] =
+          size === 1
+            ? dv.getInt8(o)
+            : size === 2
+              ? dv.getInt16(o, true)
+              : size === 4
+                ? dv.getInt32(o, true)
+                : Number(dv.getBigInt64(o, true));
       else throw new Error(`${what}: numpy dtype ${value.dtype} is not an integer type`);
     }
     return out;

@@ -28,8 +28,10 @@ function archiveError(archive: string, e: unknown): DatasetError {
   const message = err.message.replace(/^TAR_[A-Z_]+: /, '');
   let why: string;
   if (err.tarCode === undefined && err.syscall) why = `cannot read: ${message}`;
-  else if (err.tarCode === 'TAR_ENTRY_INVALID' && message === 'checksum failure') why = `corrupt tar header (checksum mismatch): the archive is damaged; ${AGAIN}`;
-  else if (err.tarCode === 'TAR_BAD_ARCHIVE' && message.startsWith('Truncated input')) why = `truncated archive: ${err.entry?.path ?? 'the last member'} is cut short (${message}); ${AGAIN}`;
+  else if (err.tarCode === 'TAR_ENTRY_INVALID' && message === 'checksum failure')
+    why = `corrupt tar header (checksum mismatch): the archive is damaged; ${AGAIN}`;
+  else if (err.tarCode === 'TAR_BAD_ARCHIVE' && message.startsWith('Truncated input'))
+    why = `truncated archive: ${err.entry?.path ?? 'the last member'} is cut short (${message}); ${AGAIN}`;
   else if (err.tarCode === 'TAR_BAD_ARCHIVE') why = `not a tar archive (${message}); ${AGAIN}`;
   else why = `corrupt or truncated archive (${message}); ${AGAIN}`;
   return new DatasetError(`${archive}: ${why}`, archive);
@@ -72,10 +74,12 @@ export async function extractTar(archive: string, dest: string, select: (name: s
     failure = archiveError(archive, e);
   }
   closed = true;
-  if (!failure && refused !== undefined) failure = new DatasetError(`${archive}: refusing to extract ${refused} (path outside the folder)`, archive);
+  if (!failure && refused !== undefined)
+    failure = new DatasetError(`${archive}: refusing to extract ${refused} (path outside the folder)`, archive);
   const written = await Promise.allSettled(writes);
   const writeFailure = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
-  if (!failure && writeFailure) failure = new DatasetError(`${archive}: cannot write the extracted files: ${(writeFailure.reason as Error).message}`, archive);
+  if (!failure && writeFailure)
+    failure = new DatasetError(`${archive}: cannot write the extracted files: ${(writeFailure.reason as Error).message}`, archive);
   if (failure) {
     await Promise.all(members.map((m) => rm(m.temporary, { force: true })));
     throw failure;

@@ -54,7 +54,10 @@ export async function verifyChecksum(path: string, expected: string): Promise<vo
   const algorithm = expected.length === 64 ? 'sha256' : 'md5';
   const actual = await fileDigest(path, algorithm);
   if (actual !== expected.toLowerCase()) {
-    throw new DatasetError(`${path}: ${algorithm} checksum mismatch (expected ${expected}, got ${actual}); the file is corrupt or incomplete, delete it and fetch it again`, path);
+    throw new DatasetError(
+      `${path}: ${algorithm} checksum mismatch (expected ${expected}, got ${actual}); the file is corrupt or incomplete, delete it and fetch it again`,
+      path,
+    );
   }
 }
 
@@ -98,4 +101,5 @@ export function subsetCount(count: number, want: number | undefined, what: strin
 }
 
 /** The same bytes as a plain Uint8Array (not a Node Buffer), sharing memory: no copy. */
-export const plainBytes = (b: Uint8Array): Uint8Array => (b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+export const plainBytes = (b: Uint8Array): Uint8Array =>
+  b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
