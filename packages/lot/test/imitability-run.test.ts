@@ -141,3 +141,48 @@ test('an imitability run stopped in a teacher phase resumes to the uninterrupted
     .map((r) => (r as { teacherKind: string }).teacherKind);
   assert.deepEqual(kinds, ['sophisticated', 'deceptive']);
 });
+
+test('lot imitability --seeds: one run folder per seed, final KLs as mean ± std over the seeds', () => {
+  const dataDir = writeSyntheticFashionMnist(tempDir('imdata3'), 64, 32);
+  const runsDir = tempDir('imseeds');
+  const r = lot([
+    'imitability',
+    '--data-dir',
+    dataDir,
+    '--no-download',
+    '--runs-dir',
+    runsDir,
+    '--teacher',
+    'smallcnn',
+    '--seeds',
+    '0,1',
+    '--teacher-epochs',
+    '1',
+    '--deceptive-epochs',
+    '1',
+    '--student-epochs',
+    '1',
+    '--batch-size',
+    '32',
+    '--eval-every',
+    '2',
+    '--threads',
+    '1',
+    '--quiet',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const [group] = readdirSync(runsDir);
+  const runs = readdirSync(join(runsDir, group!))
+    .filter((n) => n !== 'report')
+    .sort();
+  assert.deepEqual(runs, ['imitability-seed0', 'imitability-seed1']);
+  const finals = runs.map(
+    (n) => JSON.parse(readFileSync(join(runsDir, group!, n, 'summary.json'), 'utf8')).final.sophisticated.testKL as number,
+  );
+  assert.notEqual(finals[0], finals[1], 'the seeds differ');
+  const row = r.stdout.split('\n').find((l) => /\| sophisticated \|/.test(l));
+  assert.ok(row, r.stdout);
+  const mean = (finals[0]! + finals[1]!) / 2;
+  assert.ok(row.includes('(n=2)'), row);
+  assert.ok(row.includes(mean.toPrecision(2).slice(0, 3)), `${row} should show the mean final test KL ${mean}`);
+});

@@ -128,6 +128,17 @@ function firstImages(split: VisionSplit, count: number): VisionSplit {
   return { ...split, count: n, images: split.images.subarray(0, n * size), labels: split.labels.subarray(0, n) };
 }
 
+/** A saved state dict: every value a tensor. */
+function stateDictOf(f: Fields): Record<string, torch.Tensor> {
+  const out: Record<string, torch.Tensor> = {};
+  for (const key of f.keys()) {
+    const t = f.raw(key);
+    if (!(t instanceof torch.Tensor)) throw new Error(`imitability checkpoint: '${key}' is not a tensor; delete checkpoint.pt to start the run again`);
+    out[key] = t;
+  }
+  return out;
+}
+
 class Stopped extends Error {}
 
 const yieldToEvents = () => new Promise((r) => setImmediate(r));
@@ -146,10 +157,13 @@ export async function runImitability(run: RunFolder, o: ImitabilityOptions = {})
 
   const ck = run.hasCheckpoint() ? Fields.of(torch.load(run.checkpointPath), run.checkpointPath) : null;
   const done: Partial<Record<TeacherKind, Record<string, torch.Tensor>>> = {};
-  for (const kind of TEACHER_KINDS) if (ck?.has(kind)) done[kind] = ck.raw(kind) as Record<string, torch.Tensor>;
-  const teacherStats: ImitabilitySummary['teachers'] = ck?.has('teacherStats')
-    ? (ck.raw('teacherStats') as ImitabilitySummary['teachers'])
-    : {};
+  const teacherStats: ImitabilitySummary['teachers'] = {};
+  for (const kind of TEACHER_KINDS) {
+    if (!ck?.has(kind)) continue;
+    done[kind] = stateDictOf(ck.obj(kind));
+    const stats = ck.obj('teacherStats').obj(kind);
+    teacherStats[kind] = { trainAccuracy: stats.num('trainAccuracy'), testAccuracy: stats.num('testAccuracy') };
+  }
   const priorSeconds = ck?.optNum('seconds') ?? 0;
   const finishedKinds = TEACHER_KINDS.filter((k) => done[k]);
   // Records of an unfinished phase are redone: drop them.
