@@ -93,10 +93,9 @@ export async function runMany(
 ): Promise<RunManyResult> {
   const first = configs[0]!;
   const runtime = await domain.runtime();
-  const settings = domain.parseSettings(first, 'the configuration');
   const data = await runtime.loadData(first, (line) => io.err(line));
   io.err(`lot: ${runtime.describeData(data)}`);
-  const groupDir = resolve(runsDir, RunFolder.name([domain.dataLabel(settings), first.teacher, first.student || first.teacher]));
+  const groupDir = resolve(runsDir, RunFolder.name([domain.name, first.teacher, first.student || first.teacher]));
   mkdirSync(groupDir, { recursive: true });
   const stopper = installStopHandler(io);
   const out: RunManyResult = { runs: [], interrupted: false, groupDir };

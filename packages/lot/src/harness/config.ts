@@ -9,54 +9,47 @@ import { METHODS, type Method } from './methods.js';
 export const DEVICES = ['cpu'] as const;
 export type Device = (typeof DEVICES)[number];
 
-export interface RunConfig {
+/** What a run shares with the command it came from: the domain, the teacher, the LoT setting, the budget and the machine. */
+interface RunBasics {
   /** The domain: 'vision', and the test domains. */
   kind: string;
-  formatVersion: 1;
-  method: Method;
-  seed: number;
   teacher: string;
-  /** Student architectures; empty for the baselines. */
-  students: string[];
-  /** The students of the LoT run this one is compared with ('+'-joined), for grouping in reports. */
-  student: string;
   alpha: number;
   n: number;
   tau: number;
   variant: LossVariant;
   detach: boolean;
-  /** Epochs this run trains. */
-  epochs: number;
-  /** The LoT epochs it is compared with (equal compute trains epochs = round(baseEpochs × costRatio)). */
-  baseEpochs: number;
-  /** LoT's analytic cost per teacher step over teacher-only's (equal-compute runs only). */
-  costRatio: number | null;
   /** Stop after this many teacher steps (the schedules keep the configured horizon); null: no limit. */
   maxSteps: number | null;
   device: Device;
   threads: number;
   /** A step record every this many teacher steps. */
   logEvery: number;
+}
+
+export interface RunConfig extends RunBasics {
+  formatVersion: 1;
+  method: Method;
+  seed: number;
+  /** Student architectures; empty for the baselines. */
+  students: string[];
+  /** The students of the LoT run this one is compared with ('+'-joined), for grouping in reports. */
+  student: string;
+  /** Epochs this run trains. */
+  epochs: number;
+  /** The LoT epochs it is compared with (equal compute trains epochs = round(baseEpochs × costRatio)). */
+  baseEpochs: number;
+  /** LoT's analytic cost per teacher step over teacher-only's (equal-compute runs only). */
+  costRatio: number | null;
   createdAt: string;
 }
 
 /** What one `lot train <domain>` command asks for, before it is expanded into runs. */
-export interface TrainRequest {
-  kind: string;
-  teacher: string;
+export interface TrainRequest extends RunBasics {
   students: string[];
-  alpha: number;
-  n: number;
-  tau: number;
-  variant: LossVariant;
-  detach: boolean;
   epochs: number;
   seeds: number[];
   methods: Method[];
-  maxSteps: number | null;
-  device: Device;
-  threads: number;
-  logEvery: number;
 }
 
 /**

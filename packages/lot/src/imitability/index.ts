@@ -133,7 +133,8 @@ function stateDictOf(f: Fields): Record<string, torch.Tensor> {
   const out: Record<string, torch.Tensor> = {};
   for (const key of f.keys()) {
     const t = f.raw(key);
-    if (!(t instanceof torch.Tensor)) throw new Error(`imitability checkpoint: '${key}' is not a tensor; delete checkpoint.pt to start the run again`);
+    if (!(t instanceof torch.Tensor))
+      throw new Error(`imitability checkpoint: '${key}' is not a tensor; delete checkpoint.pt to start the run again`);
     out[key] = t;
   }
   return out;
