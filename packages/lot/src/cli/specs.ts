@@ -204,6 +204,24 @@ export const IMITABILITY: CommandSpec = {
     ...visionOptions()
       .map((o) => (o.name === 'lr' ? { ...o, default: 0.01, help: 'learning rate (teachers and students)' } : o))
       .map((o) =>
+        o.name === 'batch-size'
+          ? {
+              ...o,
+              default: 32,
+              help: 'training batch size (32 by default: on a --subset of a few hundred images, 256 leaves the deceptive teacher 2 steps an epoch, too few to memorize its labels)',
+            }
+          : o,
+      )
+      .map((o) =>
+        o.name === 'eval-batch-size'
+          ? {
+              ...o,
+              default: 100,
+              help: 'evaluation batch size (the teachers are tested every epoch and the students every --eval-every steps)',
+            }
+          : o,
+      )
+      .map((o) =>
         o.name === 'weight-decay'
           ? { ...o, default: 0, help: 'weight decay (0 by default: it keeps the deceptive teacher from memorizing)' }
           : o,
