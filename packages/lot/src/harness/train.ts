@@ -67,7 +67,7 @@ export async function trainRun(folder: RunFolder, domain: AnyDomain, o: TrainOpt
     while (state.epoch <= config.epochs && stepsDone() < lastStep) {
       if (state.batch === 0) trainer.resetStates(); // recurrent state starts fresh each epoch
       for (const l of [run.teacher, ...run.students]) l.model.train();
-      for (; state.batch < run.stepsPerEpoch && stepsDone() < lastStep; ) {
+      while (state.batch < run.stepsPerEpoch && stepsDone() < lastStep) {
         if (signal.stop) {
           checkpoint();
           o.progress?.done();
