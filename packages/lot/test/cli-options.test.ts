@@ -313,3 +313,26 @@ test('OptionValues: a wrong read is a programming error (plain Error naming the 
   programming(() => new OptionValues([...SPECS, { name: 'rate', type: 'number', help: '' }]), /--rate is declared twice/);
   programming(() => new OptionValues([{ name: 'n', type: 'int', default: '3', help: '' }]), /--n: its default "3" is not of its type int/);
 });
+
+test('--preset: a named set of values under --config and the flags', () => {
+  const spec: CommandSpec = {
+    usage: 'lot x [options]',
+    summary: 'x',
+    configFile: true,
+    presets: { small: { help: 'a small recipe', values: { epochs: 3, lr: 0.5 } }, big: { help: 'a big one', values: { epochs: 90 } } },
+    options: [
+      { name: 'epochs', type: 'int', default: 10, help: 'epochs' },
+      { name: 'lr', type: 'number', default: 1, help: 'learning rate' },
+    ],
+  };
+  const v = parseArgs(['--preset', 'small'], spec).values;
+  assert.equal(v.number('epochs'), 3);
+  assert.equal(v.number('lr'), 0.5);
+  assert.equal(parseArgs(['--preset', 'small', '--epochs', '4'], spec).values.number('epochs'), 4, 'flags win');
+  assert.equal(parseArgs([], spec).values.number('epochs'), 10);
+  const file = join(tempDir('preset'), 'c.json');
+  writeFileSync(file, JSON.stringify({ lr: 0.25 }));
+  assert.equal(parseArgs(['--preset', 'small', '--config', file], spec).values.number('lr'), 0.25, 'the config file wins');
+  assert.match(usageError(['--preset', 'smal'], spec), /--preset must be one of small, big.*did you mean small/);
+  assert.match(formatHelp(spec), /--preset NAME +a named recipe \(small: a small recipe; big: a big one\)/);
+});

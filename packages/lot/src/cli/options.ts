@@ -38,8 +38,32 @@ const CONFIG: OptionSpec = {
 const HELP_WIDTH = 100;
 
 /** The spec's options, then --config (when accepted), then -h/--help. */
+const presetOptions = new WeakMap<CommandSpec, OptionSpec | null>();
+
+/** `--preset NAME` for a spec with presets (one object per spec: commander's options are matched by identity). */
+function presetOption(spec: CommandSpec): OptionSpec | null {
+  let o = presetOptions.get(spec);
+  if (o === undefined) {
+    const names = Object.keys(spec.presets ?? {});
+    const lines = names.map((n) => `${n}: ${spec.presets![n]!.help}`).join('; ');
+    o = names.length
+      ? {
+          name: 'preset',
+          type: 'string',
+          choices: names,
+          placeholder: 'NAME',
+          defaultText: 'none',
+          help: `a named recipe (${lines}); --config and flags win over it`,
+        }
+      : null;
+    presetOptions.set(spec, o);
+  }
+  return o;
+}
+
 function allOptions(spec: CommandSpec): OptionSpec[] {
-  return [...spec.options, ...(spec.configFile ? [CONFIG] : []), HELP];
+  const preset = presetOption(spec);
+  return [...spec.options, ...(preset ? [preset] : []), ...(spec.configFile ? [CONFIG] : []), HELP];
 }
 
 /** How the command is typed, without its arguments: `lot train vision`. */
@@ -311,6 +335,17 @@ export function parseArgs(argv: readonly string[], spec: CommandSpec): Parsed {
   };
 
   const given = new Map<string, OptionValue>();
+  const preset = presetOption(spec);
+  if (preset) {
+    const name = fromCommandLine(preset);
+    if (typeof name === 'string') {
+      given.set(preset.name, name);
+      for (const [key, value] of Object.entries(spec.presets?.[name]?.values ?? {})) {
+        if (!spec.options.some((o) => o.name === key)) throw new Error(`preset ${name}: no option --${key} in \`${cmd}\``);
+        given.set(key, value);
+      }
+    }
+  }
   if (spec.configFile) {
     const path = fromCommandLine(CONFIG);
     if (typeof path === 'string') {

@@ -117,6 +117,7 @@ export function trainSpec(domain: AnyDomain): CommandSpec {
     usage: `lot train ${domain.name} [options]`,
     summary: `Train a teacher with LoT (and its baselines): ${domain.summary}; one run folder per method and seed.`,
     configFile: true,
+    ...(domain.presets ? { presets: domain.presets } : {}),
     options: trainOptions(domain),
     notes: [
       'Examples:',

@@ -4,7 +4,7 @@
 import type * as torch from '@lot/torch';
 import type { ForwardOutput, Learner, LotStepMetrics, LotTask, LotTrainer } from '../lot/index.js';
 import type { RunConfig } from './config.js';
-import type { OptionSpec, OptionValues } from './options.js';
+import type { CommandSpec, OptionSpec, OptionValues } from './options.js';
 import type { ModelMetrics, PrimaryMetric } from './records.js';
 
 /** One evaluation of the teacher and each student (eval mode, no graph). */
@@ -66,6 +66,8 @@ export interface Domain<S extends object, D> {
   readonly options: readonly OptionSpec[];
   /** Examples for its help. */
   readonly examples: readonly string[];
+  /** Named recipes (`--preset NAME`): values of its and the harness's options, under --config and flags. */
+  readonly presets?: CommandSpec['presets'];
   /** Overrides of the harness's option defaults for this domain (e.g. `{ epochs: 10 }`). */
   readonly defaults?: Readonly<Record<string, number | string | boolean>>;
   /** The domain's settings from parsed options (UsageError for impossible combinations). */

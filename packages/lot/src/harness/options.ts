@@ -29,6 +29,12 @@ export interface OptionSpec {
   short?: string;
 }
 
+/** A named set of option values, with a line for help. */
+export interface Preset {
+  help: string;
+  values: Readonly<Record<string, OptionValue>>;
+}
+
 export interface CommandSpec {
   /** How the command is typed: `lot train vision [options]`. */
   usage: string;
@@ -40,6 +46,11 @@ export interface CommandSpec {
   notes?: string[];
   /** When true, --config FILE is accepted. */
   configFile?: boolean;
+  /**
+   * Named sets of option values (`--preset NAME`): a layer under the config file and the flags,
+   * which win over it. Keys are option names as declared (`batch-size`).
+   */
+  presets?: Readonly<Record<string, Preset>>;
 }
 
 const isNumberList = (v: OptionValue): v is number[] => Array.isArray(v) && v.every((x: unknown) => typeof x === 'number');
