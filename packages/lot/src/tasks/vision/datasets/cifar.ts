@@ -9,11 +9,13 @@
 // extracted), else the cache folder, else a download of the official binary archive.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { download, DownloadError, defaultLog } from './download.js';
+import { download, DownloadError } from '../../../sources/download.js';
+import { ChecksumError, defaultCacheDir, isFile, verifyChecksum } from '../../../sources/files.js';
+import { defaultLog } from '../../../sources/log.js';
 import { NdArray, parsePickle, toInt32Array } from './pickle.js';
 import { extractTar } from './tar.js';
 import type { VisionDataset, VisionSplit } from './types.js';
-import { DatasetError, defaultCacheDir, isFile, plainBytes, subsetCount, verifyChecksum } from './util.js';
+import { DatasetError, plainBytes, subsetCount } from './util.js';
 
 export const CIFAR_PIXELS = 3 * 32 * 32;
 
@@ -215,7 +217,12 @@ const candidates = (root: string, spec: CifarSpec): string[] => [root, join(root
 
 /** Extracts the data files of `archive` (verified against `md5`) into `root`. */
 async function extractArchive(archive: string, md5: string, root: string, log: (line: string) => void): Promise<void> {
-  await verifyChecksum(archive, md5);
+  try {
+    await verifyChecksum(archive, md5);
+  } catch (e) {
+    if (e instanceof ChecksumError) throw new DatasetError(e.message, e.file);
+    throw e;
+  }
   log(`extracting ${archive}`);
   await extractTar(archive, root);
 }

@@ -3,12 +3,14 @@
 // Where it comes from, in order: `dataDir`; Debian's `dataset-fashion-mnist` package
 // (/usr/share/datasets/fashion-mnist); earlier downloads in the cache folder; a download
 // from the official addresses, verified against the published MD5s.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { download, DownloadError, defaultLog } from './download.js';
+import { download, DownloadError } from '../../../sources/download.js';
+import { defaultCacheDir, findFile } from '../../../sources/files.js';
+import { defaultLog } from '../../../sources/log.js';
+import { installDebianPackage } from '../../../sources/programs.js';
 import { readIdx } from './idx.js';
 import type { VisionDataset, VisionSplit } from './types.js';
-import { DatasetError, defaultCacheDir, findFile, isFile, plainBytes, subsetCount } from './util.js';
+import { DatasetError, plainBytes, subsetCount } from './util.js';
 
 /** Where Debian's `dataset-fashion-mnist` package installs the four gzipped IDX files. */
 export const DEBIAN_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
@@ -153,70 +155,10 @@ export interface EnsurePackageResult {
   message: string;
 }
 
-interface CommandResult {
-  code: number | null;
-  output: string;
-  timedOut: boolean;
-}
-
-function runCommand(command: string, args: string[], timeoutMs: number): Promise<CommandResult> {
-  return new Promise((resolve) => {
-    let output = '';
-    let timedOut = false;
-    let child: import('node:child_process').ChildProcessByStdio<null, import('node:stream').Readable, import('node:stream').Readable>;
-    try {
-      // Its own process group, so that a timeout stops apt's children (dpkg, downloads) too.
-      child = spawn(command, args, {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-        detached: true,
-      });
-    } catch (e) {
-      resolve({ code: null, output: (e as Error).message, timedOut: false });
-      return;
-    }
-    const keep = (chunk: Buffer): void => {
-      output = (output + chunk.toString('utf8')).slice(-8000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const killGroup = (signal: NodeJS.Signals): void => {
-      try {
-        if (child.pid) process.kill(-child.pid, signal);
-      } catch {
-        child.kill(signal);
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup('SIGTERM');
-      setTimeout(() => killGroup('SIGKILL'), 5000).unref();
-    }, timeoutMs);
-    let settled = false;
-    const finish = (r: CommandResult): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(r);
-    };
-    child.on('error', (e) => finish({ code: null, output: e.message, timedOut }));
-    child.on('close', (code) => finish({ code, output, timedOut }));
-    // 'close' waits for the pipes; a straggler holding them open must not hold us: 1 s at most.
-    child.on('exit', (code) => setTimeout(() => finish({ code, output, timedOut }), 1000).unref());
-  });
-}
-
-const lastLine = (text: string): string =>
-  text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .slice(-1)[0] ?? '';
-
 /**
- * Makes sure Debian's Fashion-MNIST package is installed: when its files are missing and this
- * process runs as root with apt-get available, installs `dataset-fashion-mnist` (running
- * `apt-get update` first only when apt does not know the package). Never hangs: each apt
+ * Makes sure Debian's Fashion-MNIST package is installed: when its files are missing, installs
+ * `dataset-fashion-mnist` through the sources' installDebianPackage (as root with apt-get,
+ * running `apt-get update` first only when apt does not know the package). Never hangs: each apt
  * command is killed after `timeoutMs` (default 5 minutes) and apt waits at most 60 s for its
  * lock. Never throws: the result says what happened.
  */
@@ -230,46 +172,24 @@ export async function ensureFashionMnistPackage(
   } = {},
 ): Promise<EnsurePackageResult> {
   const log = o.log ?? defaultLog;
-  const timeoutMs = o.timeoutMs ?? 300_000;
   const dir = o.dir ?? DEBIAN_FASHION_MNIST_DIR;
-  const aptGet = o.aptGet ?? (isFile('/usr/bin/apt-get') ? '/usr/bin/apt-get' : isFile('/bin/apt-get') ? '/bin/apt-get' : null);
   if (findFashionMnistFiles(dir)) {
     return { dir, installed: false, message: `Fashion-MNIST is installed in ${dir}` };
   }
-  const manual = `install it with: apt-get install -y ${DEBIAN_FASHION_MNIST_PACKAGE} (as root), or pass --data-dir`;
-  if (process.platform !== 'linux' || !aptGet) {
+  const r = await installDebianPackage(DEBIAN_FASHION_MNIST_PACKAGE, {
+    log,
+    otherwise: 'pass --data-dir or let lot download the data',
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    ...(o.aptGet !== undefined ? { aptGet: o.aptGet } : {}),
+  });
+  if (!r.installed) return { dir: null, installed: false, message: r.message };
+  if (!findFashionMnistFiles(dir)) {
     return {
       dir: null,
       installed: false,
-      message: `Debian's ${DEBIAN_FASHION_MNIST_PACKAGE} package is not available here (no apt-get); pass --data-dir or let lot download the data`,
+      message: `installed ${DEBIAN_FASHION_MNIST_PACKAGE}, but ${dir} does not hold ${fileList}; pass --data-dir or let lot download the data`,
     };
   }
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
-    return { dir: null, installed: false, message: `Fashion-MNIST is not installed and installing it needs root: ${manual}` };
-  }
-  const aptArgs = ['-o', 'DPkg::Lock::Timeout=60', '-o', 'Acquire::Retries=1', '-o', 'Acquire::http::Timeout=30'];
-  const install = (): Promise<CommandResult> =>
-    runCommand(aptGet, [...aptArgs, 'install', '-y', '--no-install-recommends', DEBIAN_FASHION_MNIST_PACKAGE], timeoutMs);
-  log(
-    `Fashion-MNIST not found: installing Debian's ${DEBIAN_FASHION_MNIST_PACKAGE} package (apt-get install, up to ${Math.round(timeoutMs / 1000)} s)...`,
-  );
-  let r = await install();
-  if (r.code !== 0 && !r.timedOut && /Unable to locate package|has no installation candidate/.test(r.output)) {
-    log('apt does not know the package yet: running apt-get update first...');
-    const u = await runCommand(aptGet, [...aptArgs, 'update'], timeoutMs);
-    if (u.code !== 0) {
-      return {
-        dir: null,
-        installed: false,
-        message: `apt-get update failed${u.timedOut ? ' (timed out)' : ''}: ${lastLine(u.output)}; ${manual}`,
-      };
-    }
-    r = await install();
-  }
-  if (r.code !== 0 || !findFashionMnistFiles(dir)) {
-    const why = r.timedOut ? `timed out after ${Math.round(timeoutMs / 1000)} s` : lastLine(r.output) || `exit code ${r.code}`;
-    return { dir: null, installed: false, message: `could not install ${DEBIAN_FASHION_MNIST_PACKAGE}: ${why}; ${manual}` };
-  }
-  log(`installed ${DEBIAN_FASHION_MNIST_PACKAGE}: Fashion-MNIST is in ${dir}`);
+  log(`Fashion-MNIST is in ${dir}`);
   return { dir, installed: true, message: `installed ${DEBIAN_FASHION_MNIST_PACKAGE} into ${dir}` };
 }

@@ -4,8 +4,7 @@ import { loadFashionMnist } from './fashion-mnist.js';
 import type { LoadVisionDatasetOptions, VisionDataset, VisionDatasetName } from './types.js';
 
 export type { LoadVisionDatasetOptions, VisionDataset, VisionDatasetName, VisionSplit } from './types.js';
-export { DatasetError, defaultCacheDir } from './util.js';
-export { DownloadError, download } from './download.js';
+export { DatasetError } from './util.js';
 export { encodeIdx, parseIdx, readIdx } from './idx.js';
 export { NdArray, parsePickle } from './pickle.js';
 export { extractTar } from './tar.js';

@@ -1,10 +1,6 @@
-// Shared helpers of the dataset readers: errors that name the file, gzip detection,
-// checksums, the cache folder.
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+// Helpers of the dataset readers: errors that name the file, gzip detection, subsets, bytes.
+// Downloads, checksums, the cache folder and finding files are the sources' (src/sources/).
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback } from 'node:zlib';
 
@@ -36,61 +32,6 @@ export async function readMaybeGzip(path: string): Promise<Uint8Array> {
   } catch (e) {
     throw new DatasetError(`${path} is a corrupt or truncated gzip file (${(e as Error).message}); delete it and fetch it again`, path);
   }
-}
-
-export async function fileDigest(path: string, algorithm: 'md5' | 'sha256'): Promise<string> {
-  const hash = createHash(algorithm);
-  await new Promise<void>((resolve, reject) => {
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve());
-  });
-  return hash.digest('hex');
-}
-
-/** Throws a DatasetError naming `path` unless its digest is `expected` (md5: 32 hex digits, sha256: 64). */
-export async function verifyChecksum(path: string, expected: string): Promise<void> {
-  const algorithm = expected.length === 64 ? 'sha256' : 'md5';
-  const actual = await fileDigest(path, algorithm);
-  if (actual !== expected.toLowerCase()) {
-    throw new DatasetError(
-      `${path}: ${algorithm} checksum mismatch (expected ${expected}, got ${actual}); the file is corrupt or incomplete, delete it and fetch it again`,
-      path,
-    );
-  }
-}
-
-/** The folder downloads go to (one subfolder per data set): $LOT_DATA_DIR, else $XDG_CACHE_HOME/lot, else ~/.cache/lot. */
-export function defaultCacheDir(): string {
-  if (process.env.LOT_DATA_DIR) return process.env.LOT_DATA_DIR;
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'lot');
-}
-
-export const isFile = (path: string): boolean => {
-  try {
-    return existsSync(path) && statSync(path).isFile();
-  } catch {
-    return false;
-  }
-};
-
-export const isDir = (path: string): boolean => {
-  try {
-    return existsSync(path) && statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-};
-
-/** The first of `names` (tried in order) that is a file in `dir`, or null. */
-export function findFile(dir: string, names: readonly string[]): string | null {
-  for (const n of names) {
-    const p = join(dir, n);
-    if (isFile(p)) return p;
-  }
-  return null;
 }
 
 /** Clamps a subset size: undefined or ≥ count keeps all; otherwise a positive integer. */

@@ -3,7 +3,8 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { isFile, verifyChecksum } from './util.js';
+import { isFile, verifyChecksum } from './files.js';
+import { defaultLog } from './log.js';
 
 export interface DownloadOptions {
   /** Gives up when no byte arrives for this long (ms). Default 30 s. */
@@ -12,11 +13,7 @@ export interface DownloadOptions {
   log?: (line: string) => void;
 }
 
-export const defaultLog = (line: string): void => {
-  process.stderr.write(`${line}\n`);
-};
-
-/** Thrown when no mirror could be reached (no network, DNS failure, timeout, HTTP error). */
+/** Thrown when no mirror gave the file: no network, DNS failure, timeout, HTTP error, or only corrupt bytes. */
 export class DownloadError extends Error {
   constructor(message: string) {
     super(message);
@@ -65,9 +62,9 @@ async function fetchTo(url: string, temporary: string, idleTimeoutMs: number, lo
 }
 
 /**
- * Fetches `dest` from the first mirror that answers, verifying `checksum` (md5 or sha256 hex).
- * A file already at `dest` with the right checksum is kept. Throws DownloadError when every
- * mirror fails to connect, DatasetError when a download arrives corrupt.
+ * Fetches `dest` from the first mirror that answers with the right bytes, verifying `checksum`
+ * (md5 or sha256 hex). A file already at `dest` with the right checksum is kept (a wrong one is
+ * fetched again). Throws DownloadError, naming each mirror's failure, when none gave the file.
  */
 export async function download(urls: readonly string[], dest: string, checksum: string, o: DownloadOptions = {}): Promise<string> {
   const log = o.log ?? defaultLog;
@@ -104,3 +101,6 @@ export async function download(urls: readonly string[], dest: string, checksum: 
   }
   throw new DownloadError(`could not download ${dest.split('/').pop()}: ${failures.join('; ')}`);
 }
+
+/** A function of `download`'s shape (a stand-in for tests, say). */
+export type Downloader = typeof download;
