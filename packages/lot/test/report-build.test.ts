@@ -207,6 +207,7 @@ function writeLmRun(dir: string, method: Method, seed: number, o: { status?: Tra
     bestMetric: final - 1,
     finalStudentMetric: lot ? [final + 2] : [],
     final: { teacher: { validPerplexity: final }, students: lot ? [{ validPerplexity: final + 2 }] : [] },
+    test: null,
   };
   const { bestMetric, ...withoutBest } = summary;
   writeFileSync(join(dir, 'summary.json'), JSON.stringify(method === 'equal-compute' ? withoutBest : summary));

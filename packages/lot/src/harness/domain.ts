@@ -42,6 +42,8 @@ export interface DomainRun<B, O extends ForwardOutput = ForwardOutput> {
   /** Learning-rate schedules by name (one per optimizer, or none). */
   schedules: Record<string, Schedule>;
   evaluate(trainer: LotTrainer<B, O>): Evaluation;
+  /** The evaluation once the run completes, when the domain has one (language models: test split on each model's best checkpoint). */
+  finalEvaluation?(trainer: LotTrainer<B, O>): Evaluation;
   /** The domain's own resumable state (RL: the observation cache, environment state), saved in checkpoints. */
   saveState?(): Record<string, torch.Saveable>;
   loadState?(saved: Record<string, torch.Saveable>): void;

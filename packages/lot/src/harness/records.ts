@@ -21,6 +21,8 @@ export interface PrimaryMetric {
   direction: 'max' | 'min';
   /** Shown as a percentage (values are fractions). */
   percent: boolean;
+  /** The same metric in the run's final evaluation, when the domain makes one (`testPerplexity`). */
+  finalKey?: string;
 }
 
 /** One evaluation, at the end of an epoch. */
@@ -80,7 +82,16 @@ export interface TeacherFitRecord {
   testLoss: number;
 }
 
-export type MetricRecord = EpochRecord | StepRecord | ImitationRecord | TeacherFitRecord;
+/** The final evaluation of a completed run (language models: each model's best checkpoint on the test split). */
+export interface FinalRecord {
+  type: 'final';
+  step: number;
+  costUnits: number;
+  teacher: ModelMetrics;
+  students: ModelMetrics[];
+}
+
+export type MetricRecord = EpochRecord | StepRecord | ImitationRecord | TeacherFitRecord | FinalRecord;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -121,6 +132,14 @@ export function parseRecord(line: string): MetricRecord | null {
         kl: { train: numOrNull(kl.train), test: numOrNull(kl.test) },
       };
     }
+    case 'final':
+      return {
+        type: 'final',
+        step: base.step ?? 0,
+        costUnits: base.costUnits ?? 0,
+        teacher: modelMetrics(r.teacher),
+        students: Array.isArray(r.students) ? r.students.map(modelMetrics) : [],
+      };
     case 'step':
       if (!isNum(r.epoch) || base.step === null) return null;
       return {
@@ -209,6 +228,8 @@ export interface TrainSummary {
   finalStudentMetric: number[];
   /** Every metric of the last evaluation. */
   final: { teacher: ModelMetrics; students: ModelMetrics[] } | null;
+  /** The final evaluation, when the domain makes one (language models: test split, best checkpoints). */
+  test: { teacher: ModelMetrics; students: ModelMetrics[] } | null;
   error?: string;
 }
 
@@ -223,7 +244,14 @@ function primaryMetric(v: unknown): PrimaryMetric | null {
     label: typeof v.label === 'string' ? v.label : v.key,
     direction: v.direction === 'min' ? 'min' : 'max',
     percent: v.percent === true,
+    ...(typeof v.finalKey === 'string' ? { finalKey: v.finalKey } : {}),
   };
+}
+
+/** The metrics of teacher and students, when `v` holds them. */
+function evaluationOf(v: unknown): { teacher: ModelMetrics; students: ModelMetrics[] } | null {
+  if (!isObject(v) || !isObject(v.teacher)) return null;
+  return { teacher: modelMetrics(v.teacher), students: Array.isArray(v.students) ? v.students.map(modelMetrics) : [] };
 }
 
 /**
@@ -260,13 +288,8 @@ export function parseTrainSummary(raw: unknown): TrainSummary | null {
     finalMetric: numOrNull(legacy ? raw.finalTestAccuracy : raw.finalMetric),
     bestMetric: numOrNull(legacy ? raw.bestTestAccuracy : raw.bestMetric),
     finalStudentMetric: Array.isArray(studentMetrics) ? studentMetrics.map((x) => numOrNull(x) ?? Number.NaN) : [],
-    final:
-      isObject(raw.final) && isObject(raw.final.teacher)
-        ? {
-            teacher: modelMetrics(raw.final.teacher),
-            students: Array.isArray(raw.final.students) ? raw.final.students.map(modelMetrics) : [],
-          }
-        : null,
+    final: evaluationOf(raw.final),
+    test: evaluationOf(raw.test),
     ...(typeof raw.error === 'string' ? { error: raw.error } : {}),
   };
 }

@@ -53,8 +53,9 @@ export async function trainRun(folder: RunFolder, domain: AnyDomain, o: TrainOpt
     folder.filterMetrics((r) => (r.type === 'epoch' ? r.epoch < state.epoch : r.type === 'step' ? r.step <= stepsDone() : true));
   }
   const dataLabel = domain.dataLabel(settings);
+  let test: TrainSummary['test'] = null;
   const summary = (status: RunStatus, error?: string): TrainSummary => {
-    const s = summaryOf(domain, config, dataLabel, stepsDone(), trainer, state, status, error);
+    const s = { ...summaryOf(domain, config, dataLabel, stepsDone(), trainer, state, status, error), test };
     folder.writeSummary(s);
     return s;
   };
@@ -123,6 +124,11 @@ export async function trainRun(folder: RunFolder, domain: AnyDomain, o: TrainOpt
       summary('running');
     }
     if (state.epoch <= config.epochs) checkpoint(); // stopped at --max-steps inside an epoch
+    if (run.finalEvaluation) {
+      const ev = run.finalEvaluation(trainer);
+      test = { teacher: ev.teacher, students: ev.students };
+      folder.appendMetric({ type: 'final', step: stepsDone(), costUnits: trainer.costUnits, ...test });
+    }
   } catch (e) {
     o.progress?.done();
     summary('failed', (e as Error).message);
@@ -252,6 +258,7 @@ function summaryOf(
     bestMetric: state.best,
     finalStudentMetric: state.last?.students.map((s) => s[key] ?? Number.NaN) ?? [],
     final: state.last ? { teacher: state.last.teacher, students: state.last.students } : null,
+    test: null,
     ...(error ? { error } : {}),
   };
 }

@@ -451,6 +451,12 @@ export class TransformerXL extends nn.Module {
     return out;
   }
 
+  /** The language-model interface the LoT task uses: the memories are the recurrent state. */
+  step(input: Tensor, state: Tensor[] | null): { logits: Tensor; state: Tensor[] } {
+    const out = this.forward(input, state);
+    return { logits: out.logits, state: out.mems };
+  }
+
   /**
    * Logits for input [len, batch] (int64) given the memories of the previous segment (null,
    * initMems() or [] for a fresh start), and the memories for the next one (detached).
