@@ -76,7 +76,7 @@ export interface Domain<S extends object, D> {
   settingsFrom(values: OptionValues): S;
   /** The domain's settings back from config.json (checked field by field). */
   parseSettings(raw: unknown, where: string): S;
-  /** What summaries and reports call the data: "fashion-mnist", with subset sizes when partial. */
+  /** What summaries and reports call the data: `fashion-mnist`, `kjv`, `text:notes.txt`. */
   dataLabel(settings: S): string;
   /** The part that needs libtorch, loaded on first use. */
   runtime(): Promise<DomainRuntime<S, D>>;

@@ -103,8 +103,5 @@ export function parseVisionSettings(raw: unknown, where: string): VisionSettings
   };
 }
 
-/** "fashion-mnist", or "fashion-mnist (train 3000, test 2000)" for subsets. */
-export function visionDataLabel(s: Pick<VisionSettings, 'dataset' | 'subset' | 'testSubset'>): string {
-  const parts = [...(s.subset !== null ? [`train ${s.subset}`] : []), ...(s.testSubset !== null ? [`test ${s.testSubset}`] : [])];
-  return parts.length ? `${s.dataset} (${parts.join(', ')})` : s.dataset;
-}
+/** The data set's name (reports add the subset sizes from config.json). */
+export const visionDataLabel = (s: Pick<VisionSettings, 'dataset'>): string => s.dataset;
