@@ -119,6 +119,7 @@ export function loadRunCheckpoint<B, O extends ForwardOutput>(path: string, run:
   if (run.loadState) {
     if (!extra.has('domain')) throw new Error(`${path}: no domain state; the checkpoint belongs to another configuration`);
     run.loadState(extra.raw('domain') as Record<string, torch.Saveable>);
+    torch.dispose(extra.raw('domain')); // loadState keeps copies of what it needs
   }
   const a = extra.obj('accum');
   return {
