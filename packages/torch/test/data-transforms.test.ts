@@ -168,6 +168,7 @@ describe('value transforms', () => {
     const same = data.compose().apply(input.t);
     assert.notEqual(same, input.t);
     same.dispose();
-    assert.equal(torch.memoryStats().liveTensors, before);
+    // Nothing is left behind; the count can only drop (the collector may free earlier tests' leftovers meanwhile).
+    assert.ok(torch.memoryStats().liveTensors <= before, `${torch.memoryStats().liveTensors} live tensors after, ${before} before`);
   });
 });

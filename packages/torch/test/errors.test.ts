@@ -90,7 +90,8 @@ describe('indices out of range', () => {
     expectError(() => x.index(0, 3), /index 3 is out of bounds for dimension 1 with size 3/);
     expectError(() => x.index(1, '0:2', floatIndex), /aten::index\.Tensor/, /must be long, int, byte or bool/);
     expectError(() => x.index(0, 'a:b'), /non-integer bound/);
-    assert.equal(torch.memoryStats().liveTensors, before);
+    // No view is left behind; the count can only drop (the collector may free earlier tests' leftovers meanwhile).
+    assert.ok(torch.memoryStats().liveTensors <= before, `${torch.memoryStats().liveTensors} live tensors after, ${before} before`);
     torch.dispose([x, floatIndex]);
   });
   test('embedding with an id past the table', () => {
@@ -195,7 +196,8 @@ describe('arguments the bridge cannot convert', () => {
     const b = torch.ones([4]);
     for (let i = 0; i < 200; ++i) assert.throws(() => a.add(b));
     torch.dispose([a, b]);
-    assert.equal(torch.memoryStats().liveTensors, before);
+    // Nothing is left behind; the count can only drop (the collector may free earlier tests' leftovers meanwhile).
+    assert.ok(torch.memoryStats().liveTensors <= before, `${torch.memoryStats().liveTensors} live tensors after, ${before} before`);
   });
 });
 

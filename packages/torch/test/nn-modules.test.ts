@@ -519,7 +519,8 @@ describe('memory', () => {
           .backward(),
       );
     }
-    assert.equal(torch.memoryStats().liveTensors, before);
+    // Nothing is left behind; the count can only drop (the collector may free earlier tests' leftovers meanwhile).
+    assert.ok(torch.memoryStats().liveTensors <= before, `${torch.memoryStats().liveTensors} live tensors after, ${before} before`);
   });
   test('forward and backward inside tidy leave no tensors behind', () => {
     const models: [torch.nn.Module, () => Tensor][] = [

@@ -47,7 +47,8 @@ test('importing @lot/torch in a worker thread throws an Error that says to use t
   assert.equal(result.loaded, false);
   assert.match(result.message!, /@lot\/torch can only be used from the main thread, not from a worker thread/);
   // The main thread goes on as before.
-  assert.equal(torch.memoryStats().liveTensors, before);
+  // Nothing is left behind; the count can only drop (the collector may free earlier tests' leftovers meanwhile).
+  assert.ok(torch.memoryStats().liveTensors <= before, `${torch.memoryStats().liveTensors} live tensors after, ${before} before`);
   assert.deepEqual(x.add(1).tolist(), [2, 3, 4]);
 });
 
