@@ -4,9 +4,11 @@
 # cross entropy, backward, clip_grad_norm_(0.2), torch.optim.SGD lr 30 momentum 0.3.
 # Protocol: prints {"ready": true}; then for each stdin line "run N" times N steps
 # and prints {"times": [seconds per step...]}; "quit" ends.
-import argparse, json, sys, time
+import argparse
 import torch
 import torch.nn as nn
+
+from step_server import serve
 
 p = argparse.ArgumentParser()
 p.add_argument('--threads', type=int, default=1)
@@ -60,18 +62,4 @@ def step():
     optimizer.step()
     return loss
 
-for _ in range(args.warmup):
-    step()
-print(json.dumps({'ready': True, 'threads': torch.get_num_threads(), 'torch': torch.__version__}), flush=True)
-for line in sys.stdin:
-    cmd = line.split()
-    if not cmd or cmd[0] == 'quit':
-        break
-    times, cpu = [], []
-    for _ in range(int(cmd[1])):
-        t0, c0 = time.perf_counter(), time.process_time()
-        loss = step()
-        loss.item()
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    print(json.dumps({'times': times, 'cpu': cpu, 'loss': loss.item()}), flush=True)
+serve(step, args.warmup)

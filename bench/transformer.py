@@ -2,9 +2,11 @@
 # 4 post-norm layers, d_model 200, 8 heads, feed-forward 1000, dropout 0.1, relu;
 # sequence 70, batch 60 (sequence first), causal mask; MSE to a fixed target,
 # backward, plain SGD. Protocol as lstm_lm.py.
-import argparse, json, sys, time
+import argparse
 import torch
 import torch.nn as nn
+
+from step_server import serve
 
 p = argparse.ArgumentParser()
 p.add_argument('--threads', type=int, default=2)
@@ -37,18 +39,4 @@ def step():
             q.add_(q.grad, alpha=-lr)
     return loss
 
-for _ in range(args.warmup):
-    step()
-print(json.dumps({'ready': True, 'threads': torch.get_num_threads(), 'torch': torch.__version__}), flush=True)
-for line in sys.stdin:
-    cmd = line.split()
-    if not cmd or cmd[0] == 'quit':
-        break
-    times, cpu = [], []
-    for _ in range(int(cmd[1])):
-        t0, c0 = time.perf_counter(), time.process_time()
-        loss = step()
-        loss.item()
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    print(json.dumps({'times': times, 'cpu': cpu, 'loss': loss.item()}), flush=True)
+serve(step, args.warmup)

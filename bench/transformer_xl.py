@@ -17,10 +17,12 @@
 #       (not committed here; see packages/lot/test/fixtures/transformer-xl/make_fixture.py).
 # Protocol: prints {"ready": true, ...}; then for each stdin line "run N" times N steps and
 # prints {"times": [...], "cpu": [...], "loss": x}; "quit" ends.
-import argparse, json, math, os, sys, time
+import argparse, math, os, sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from step_server import serve
 
 p = argparse.ArgumentParser()
 p.add_argument('--threads', type=int, default=1)
@@ -252,20 +254,5 @@ def step():
 
 
 if __name__ == '__main__':
-    for _ in range(args.warmup):
-        step()
     n_params = sum(q.numel() for q in model.parameters())
-    print(json.dumps({'ready': True, 'threads': torch.get_num_threads(), 'torch': torch.__version__,
-                      'params': n_params, 'style': 'original' if args.ref else args.style}), flush=True)
-    for line in sys.stdin:
-        cmd = line.split()
-        if not cmd or cmd[0] == 'quit':
-            break
-        times, cpu = [], []
-        for _ in range(int(cmd[1])):
-            t0, c0 = time.perf_counter(), time.process_time()
-            loss = step()
-            loss.item()
-            times.append(time.perf_counter() - t0)
-            cpu.append(time.process_time() - c0)
-        print(json.dumps({'times': times, 'cpu': cpu, 'loss': loss.item()}), flush=True)
+    serve(step, args.warmup, {'params': n_params, 'style': 'original' if args.ref else args.style})
