@@ -15,6 +15,7 @@ import { analyticCostRatio, LotTrainer } from '../packages/lot/dist/src/index.js
 import { lmTask } from '../packages/lot/dist/src/tasks/lm/task.js';
 import { TransformerXL } from '../packages/lot/dist/src/tasks/lm/transformer-xl.js';
 import { median, now, parseArgs } from './common.mjs';
+import { txlConfig } from './txl_config.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const num = (k, d) => Number(args[k] ?? d);
@@ -29,18 +30,7 @@ const n = num('n', 5),
   clip = num('clip', 0.35),
   batch = num('batch', 60),
   poolSize = num('pool', 8);
-const cfg = {
-  nToken: num('vocab', 10000),
-  nLayer: num('layers', 4),
-  dModel: num('d-model', 200),
-  nHead: num('heads', 8),
-  dHead: num('d-head', 20),
-  dInner: num('d-inner', 1000),
-  dropout: num('dropout', 0.25),
-  dropAtt: num('dropatt', 0),
-  tgtLen: num('segment', 70),
-  memLen: num('mem-len', 70),
-};
+const cfg = txlConfig(args);
 torch.setNumThreads(threads);
 
 function learner(seed) {

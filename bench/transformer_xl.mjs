@@ -13,22 +13,12 @@
 import * as torch from '../packages/torch/dist/src/index.js';
 import { TransformerXL } from '../packages/lot/dist/src/tasks/lm/transformer-xl.js';
 import { compare, parseArgs } from './lstm_lm.harness.mjs';
+import { txlConfig } from './txl_config.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const num = (k, d) => Number(args[k] ?? d);
 const threads = num('threads', 1);
-const cfg = {
-  nToken: num('vocab', 10000),
-  nLayer: num('layers', 4),
-  dModel: num('d-model', 200),
-  nHead: num('heads', 8),
-  dHead: num('d-head', 20),
-  dInner: num('d-inner', 1000),
-  dropout: num('dropout', 0.25),
-  dropAtt: num('dropatt', 0),
-  tgtLen: num('segment', 70),
-  memLen: num('mem-len', 70),
-};
+const cfg = txlConfig(args);
 const batch = num('batch', 60),
   lr = num('lr', 1e-3),
   clip = num('clip', 0.35);

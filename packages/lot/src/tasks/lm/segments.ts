@@ -74,7 +74,7 @@ export function segmentIds(columns: Columns, L: number, i: number): { input: Int
  * The LoT students' own cursor over the training columns: its `position`-th step (0-based,
  * counted over the whole run, never reset at an epoch) reads segment position mod segmentCount,
  * so after the last segment it wraps to row 0 exactly (the Transformer-XL reference does; its
- * LSTM code would start a row or two further, see LOT.md).
+ * LSTM code would start a row or two further, see docs/METHOD.md#streams-and-memories).
  */
 export function studentSegment(columns: Columns, L: number, position: number): number {
   if (!Number.isInteger(position) || position < 0) throw new RangeError(`cursor position must be a non-negative integer, got ${position}`);

@@ -58,7 +58,7 @@ export interface TransformerXLOptions {
 
 export type TransformerXLConfig = Required<TransformerXLOptions>;
 
-/** PTB (LOT.md): 4 layers, d_model 200, 8 heads of 20, d_inner 1000, dropout 0.25, dropatt 0, segment = memory = 70. */
+/** PTB (docs/METHOD.md#transformer-xl-presets): 4 layers, d_model 200, 8 heads of 20, d_inner 1000, dropout 0.25, dropatt 0, segment = memory = 70. */
 export const TRANSFORMER_XL_PTB: Omit<TransformerXLConfig, 'nToken'> = {
   nLayer: 4,
   dModel: 200,
@@ -71,7 +71,7 @@ export const TRANSFORMER_XL_PTB: Omit<TransformerXLConfig, 'nToken'> = {
   memLen: 70,
 };
 
-/** WikiText-103 (LOT.md): 4 layers, d_model 410, 12 heads of 41, d_inner 2100, dropout 0.1, dropatt 0, segment = memory = 100. */
+/** WikiText-103 (docs/METHOD.md#transformer-xl-presets): 4 layers, d_model 410, 12 heads of 41, d_inner 2100, dropout 0.1, dropatt 0, segment = memory = 100. */
 export const TRANSFORMER_XL_WT103: Omit<TransformerXLConfig, 'nToken'> = {
   nLayer: 4,
   dModel: 410,
