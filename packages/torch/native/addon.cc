@@ -1,9 +1,32 @@
 // The addon's entry: registers each native file's entry points.
+#include <cstdlib>
+#include <cstring>
 #include <thread>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "common.h"
 
 namespace lt {
+
+// libtorch's CPU allocator is malloc. glibc serves blocks over its mmap threshold
+// (32 MiB at most) with a fresh mmap and unmaps them on free, so every op that
+// makes a large tensor (a [4200, 10000] float logits tensor is 168 MB) first
+// page-faults and zeroes all of it: ten times the op itself here. Serving them from
+// the heap and keeping freed memory for reuse is what a caching allocator does.
+// The heap is never trimmed (-1), as a caching allocator holds what it has
+// used; LOT_TORCH_MALLOC=system leaves glibc's defaults.
+bool cacheCpuMemory() {
+#if defined(__GLIBC__)
+  const char* choice = std::getenv("LOT_TORCH_MALLOC");
+  if (choice && std::strcmp(choice, "system") == 0) return false;
+  static const bool applied = mallopt(M_MMAP_MAX, 0) == 1 && mallopt(M_TRIM_THRESHOLD, -1) == 1;
+  return applied;
+#else
+  return false;
+#endif
+}
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   // The operator registry and the live-handle list are process globals without
@@ -17,6 +40,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
                            "(the main thread); it keeps process-wide state that is not synchronized across threads. "
                            "Pass plain data (TypedArrays, SharedArrayBuffers) between worker threads and the main thread.");
   }
+  cacheCpuMemory();
   registerOpBridge(env, exports);
   registerTensorEntries(env, exports);
   registerAutogradEntries(env, exports);

@@ -143,6 +143,7 @@ void registerTensorEntries(Napi::Env env, Napi::Object exports) {
     out.Set("cudaAvailable", at::hasCUDA());
     out.Set("cudaDeviceCount", at::hasCUDA() ? at::detail::getCUDAHooks().deviceCount() : 0);
     out.Set("parallelInfo", at::get_parallel_info());
+    out.Set("cpuMemoryCaching", cacheCpuMemory());
     return out;
   });
 }

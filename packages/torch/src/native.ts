@@ -30,7 +30,14 @@ export interface NativeBinding {
   setRngState(h: Handle): void;
   getNumThreads(): number;
   setNumThreads(n: number): void;
-  buildInfo(): { torchVersion: string; cudaAvailable: boolean; cudaDeviceCount: number; parallelInfo: string };
+  buildInfo(): {
+    torchVersion: string;
+    cudaAvailable: boolean;
+    cudaDeviceCount: number;
+    parallelInfo: string;
+    /** Whether large freed CPU blocks are kept for reuse (LOT_TORCH_MALLOC=system turns it off). */
+    cpuMemoryCaching: boolean;
+  };
   backward(h: Handle, gradient: Handle | null, retainGraph?: boolean, createGraph?: boolean): void;
   autogradGrad(
     outputs: Handle[],
