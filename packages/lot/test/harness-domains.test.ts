@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import * as torch from '@lot/torch';
 import type { Tensor } from '@lot/torch';
 import { buildReport } from '../src/report/index.js';
+import { loadRuns } from '../src/report/runs.js';
 import {
   type AnyDomain,
   type MetricRecord,
@@ -38,6 +39,7 @@ const request = (kind: string, over: Partial<TrainRequest> = {}): TrainRequest =
   device: 'cpu',
   threads: 1,
   logEvery: 1,
+  evalEvery: 0,
   ...over,
 });
 const quiet = { log: () => {} };
@@ -110,6 +112,29 @@ test('seq: recurrent state per (model, stream), detached, in the checkpoint; cli
   assert.ok(s.finalMetric !== null && s.finalMetric < Math.log(5), `valid loss ${s.finalMetric} is below chance`);
   // Stopped in the middle of epoch 2 (states and cursor mid-stream), resumed: the same run.
   await assertExactResume(seq, cfg, 13);
+});
+
+test('--eval-every: evaluations inside epochs with fractional epochs, a checkpoint at each, in the report; exact resume', async () => {
+  const seq = asDomain(seqDomain);
+  const [cfg] = configs(seq, { evalEvery: 4 });
+  const folder = await assertExactResume(seq, cfg, 13);
+  const evals = folder.readMetrics().filter((r) => r.type === 'eval' || r.type === 'epoch');
+  assert.deepEqual(
+    evals.map((r) => [r.type, r.epoch, r.step]),
+    [
+      ['eval', 0.4, 4],
+      ['eval', 0.8, 8],
+      ['epoch', 1, 10],
+      ['eval', 1.2, 12],
+      ['eval', 1.6, 16],
+      ['epoch', 2, 20],
+    ],
+  );
+  const [run] = loadRuns([folder.dir]);
+  assert.deepEqual(
+    run!.epochsLog.map((p) => p.step),
+    [4, 8, 10, 12, 16, 20],
+  );
 });
 
 test('cache: α = 0 on the first teacher step while the students already train, then cache passes; exact resume with the cache', async () => {

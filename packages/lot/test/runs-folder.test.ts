@@ -54,6 +54,7 @@ const request = (over: Partial<TrainRequest> = {}): TrainRequest => ({
   device: 'cpu',
   threads: 1,
   logEvery: 2,
+  evalEvery: 0,
   ...over,
 });
 

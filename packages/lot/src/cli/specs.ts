@@ -107,6 +107,14 @@ function trainOptions(domain: AnyDomain): OptionSpec[] {
       placeholder: 'STEPS',
       help: 'write a step record to metrics.jsonl every this many teacher steps',
     },
+    {
+      name: 'eval-every',
+      type: 'int',
+      default: 0,
+      min: 0,
+      placeholder: 'STEPS',
+      help: 'also evaluate and checkpoint every this many teacher steps inside an epoch (0: at epoch ends only)',
+    },
     quiet(),
     { name: 'dry-run', type: 'boolean', default: false, help: 'print the resolved run configurations (JSON) and exit without training' },
   ];

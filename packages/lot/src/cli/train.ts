@@ -50,6 +50,7 @@ export function trainRequestFrom(domain: AnyDomain, p: Parsed): TrainRequest {
     device: checkDevice(v.string('device')),
     threads: v.number('threads'),
     logEvery: v.number('log-every'),
+    evalEvery: v.number('eval-every'),
   };
 }
 

@@ -25,6 +25,8 @@ interface RunBasics {
   threads: number;
   /** A step record every this many teacher steps. */
   logEvery: number;
+  /** Also evaluate (and checkpoint) every this many teacher steps inside an epoch; 0: at epoch ends only. */
+  evalEvery: number;
 }
 
 export interface RunConfig extends RunBasics {
@@ -83,6 +85,7 @@ export function resolveRuns<S extends object>(r: TrainRequest, settings: S, cost
         device: r.device,
         threads: r.threads,
         logEvery: r.logEvery,
+        evalEvery: r.evalEvery,
         createdAt: now.toISOString(),
       };
       out.push({ ...settings, ...base });
@@ -91,7 +94,7 @@ export function resolveRuns<S extends object>(r: TrainRequest, settings: S, cost
   return out;
 }
 
-/** The shared part of a config.json, checked field by field (also folders written before `maxSteps` and `device` existed). */
+/** The shared part of a config.json, checked field by field (also folders written before `maxSteps`, `device` and `evalEvery` existed). */
 export function parseRunConfig(raw: unknown, where: string): RunConfig {
   const f = Fields.of(raw, where);
   const device = f.has('device') ? f.choice('device', DEVICES) : 'cpu';
@@ -115,6 +118,7 @@ export function parseRunConfig(raw: unknown, where: string): RunConfig {
     device,
     threads: f.int('threads'),
     logEvery: f.int('logEvery'),
+    evalEvery: f.has('evalEvery') ? f.int('evalEvery') : 0,
     createdAt: f.optStr('createdAt') ?? '',
   };
 }

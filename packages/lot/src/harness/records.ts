@@ -42,6 +42,14 @@ export interface EpochRecord {
   kl: { train: number | null; test: number | null };
 }
 
+/**
+ * One evaluation inside an epoch (--eval-every): as an epoch record, with `epoch` the fractional
+ * progress (epoch − 1 + batches done / batches per epoch).
+ */
+export interface EvalRecord extends Omit<EpochRecord, 'type'> {
+  type: 'eval';
+}
+
 /** Sparse training-step losses (every `logEvery` teacher steps). */
 export interface StepRecord {
   type: 'step';
@@ -91,7 +99,7 @@ export interface FinalRecord {
   students: ModelMetrics[];
 }
 
-export type MetricRecord = EpochRecord | StepRecord | ImitationRecord | TeacherFitRecord | FinalRecord;
+export type MetricRecord = EpochRecord | EvalRecord | StepRecord | ImitationRecord | TeacherFitRecord | FinalRecord;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -117,11 +125,12 @@ export function parseRecord(line: string): MetricRecord | null {
   if (!isObject(r)) return null;
   const base = { step: numOrNull(r.step), costUnits: numOrNull(r.costUnits) };
   switch (r.type) {
-    case 'epoch': {
+    case 'epoch':
+    case 'eval': {
       if (!isNum(r.epoch)) return null;
       const kl = isObject(r.kl) ? r.kl : {};
       return {
-        type: 'epoch',
+        type: r.type,
         epoch: r.epoch,
         step: base.step ?? 0,
         costUnits: base.costUnits ?? 0,

@@ -50,7 +50,9 @@ export async function trainRun(folder: RunFolder, domain: AnyDomain, o: TrainOpt
   if (folder.hasCheckpoint()) {
     state = loadRunCheckpoint(folder.checkpointPath, run, trainer);
     // Records written after the checkpoint belong to steps that will be redone.
-    folder.filterMetrics((r) => (r.type === 'epoch' ? r.epoch < state.epoch : r.type === 'step' ? r.step <= stepsDone() : true));
+    folder.filterMetrics((r) =>
+      r.type === 'epoch' ? r.epoch < state.epoch : r.type === 'step' || r.type === 'eval' ? r.step <= stepsDone() : true,
+    );
   }
   const dataLabel = domain.dataLabel(settings);
   let test: TrainSummary['test'] = null;
@@ -114,9 +116,15 @@ export async function trainRun(folder: RunFolder, domain: AnyDomain, o: TrainOpt
           stepsThisSession: step - session.steps,
           metrics: progressMetrics(state, domain),
         });
+        if (config.evalEvery > 0 && step % config.evalEvery === 0 && state.batch < run.stepsPerEpoch && step < lastStep) {
+          evaluate(folder, domain, run, trainer, state, { step, stepsPerEpoch: run.stepsPerEpoch, label, epochs: config.epochs }, log);
+          for (const l of [run.teacher, ...run.students]) l.model.train();
+          checkpoint();
+          summary('running');
+        }
         await new Promise((r) => setImmediate(r)); // let Ctrl-C and I/O through between steps
       }
-      evaluateEpoch(folder, domain, run, trainer, state, stepsDone(), label, config.epochs, log);
+      evaluate(folder, domain, run, trainer, state, { step: stepsDone(), stepsPerEpoch: null, label, epochs: config.epochs }, log);
       if (state.batch < run.stepsPerEpoch) break; // --max-steps: stop early; the schedules keep their configured horizon
       for (const s of Object.values(run.schedules)) if (s.every === 'epoch') s.scheduler.step();
       Object.assign(state, { epoch: state.epoch + 1, batch: 0, accum: newAccum() });
@@ -175,16 +183,22 @@ function progressMetrics(state: RunState, domain: AnyDomain): Record<string, num
   };
 }
 
-/** Evaluates teacher and students, writes the epoch record and prints the epoch line. */
-function evaluateEpoch(
+/** Where an evaluation falls: at an epoch's end (`stepsPerEpoch` null) or inside one (--eval-every). */
+interface EvalPoint {
+  step: number;
+  stepsPerEpoch: number | null;
+  label: string;
+  epochs: number;
+}
+
+/** Evaluates teacher and students, writes the epoch (or eval) record and prints its line. */
+function evaluate(
   folder: RunFolder,
   domain: AnyDomain,
   run: DomainRun<unknown>,
   trainer: LotTrainer<unknown>,
   state: RunState,
-  step: number,
-  label: string,
-  epochs: number,
+  at: EvalPoint,
   log: (line: string) => void,
 ): void {
   const ev: Evaluation = run.evaluate(trainer);
@@ -199,10 +213,12 @@ function evaluateEpoch(
     ...(a.correct || run.task.correct ? { trainAccuracy: a.count ? a.correct / a.count : null } : {}),
   };
   const kl = { train: a.klCount ? a.kl / a.klCount : null, test: ev.kl };
+  const inside = at.stepsPerEpoch !== null;
+  const epoch = inside ? state.epoch - 1 + state.batch / at.stepsPerEpoch! : state.epoch;
   folder.appendMetric({
-    type: 'epoch',
-    epoch: state.epoch,
-    step,
+    type: inside ? 'eval' : 'epoch',
+    epoch,
+    step: at.step,
     costUnits: trainer.costUnits,
     seconds: state.seconds,
     lr: teacherLr(run),
@@ -213,8 +229,8 @@ function evaluateEpoch(
   const show = (v: number | null | undefined) =>
     v === null || v === undefined ? '-' : domain.metric.percent ? `${(100 * v).toFixed(2)}%` : v.toFixed(3);
   const parts = [
-    label,
-    `epoch ${state.epoch}/${epochs}`,
+    at.label,
+    inside ? `epoch ${epoch.toFixed(2)}/${at.epochs} (step ${at.step})` : `epoch ${state.epoch}/${at.epochs}`,
     `train loss ${train.trainLoss?.toFixed(4) ?? '-'}${'trainAccuracy' in train ? ` acc ${show(train.trainAccuracy)}` : ''}`,
     `${domain.metric.label} ${show(value)}`,
     ...(ev.students.length ? [`student ${domain.metric.label} ${ev.students.map((s) => show(s[domain.metric.key])).join('/')}`] : []),

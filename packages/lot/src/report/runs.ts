@@ -11,6 +11,7 @@ import {
   parseRecords,
   parseTrainSummary,
   type EpochRecord,
+  type EvalRecord,
   type ImitationRecord,
   type MetricRecord,
   type PrimaryMetric,
@@ -103,7 +104,7 @@ function normalizeMethod(v: unknown): Method | null {
   return isMethod(s) ? s : null;
 }
 
-function epochPoint(r: EpochRecord, metric: PrimaryMetric): EpochPoint {
+function epochPoint(r: EpochRecord | EvalRecord, metric: PrimaryMetric): EpochPoint {
   return {
     epoch: r.epoch,
     step: r.step,
@@ -116,10 +117,13 @@ function epochPoint(r: EpochRecord, metric: PrimaryMetric): EpochPoint {
   };
 }
 
-/** Epoch points in order; a resumed run may repeat epochs, and the last record of each counts. */
+/**
+ * Evaluation points (epoch ends and --eval-every) in order; a resumed run may repeat one, and
+ * the last record of each counts.
+ */
 function epochPoints(records: MetricRecord[], metric: PrimaryMetric): EpochPoint[] {
   const byEpoch = new Map<number, EpochPoint>();
-  for (const r of records) if (r.type === 'epoch') byEpoch.set(r.epoch, epochPoint(r, metric));
+  for (const r of records) if (r.type === 'epoch' || r.type === 'eval') byEpoch.set(r.epoch, epochPoint(r, metric));
   return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
 }
 
