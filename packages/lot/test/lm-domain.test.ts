@@ -13,6 +13,7 @@ import { trainSpec } from '../src/cli/specs.js';
 import { trainRequestFrom } from '../src/cli/train.js';
 import { type AnyDomain, type MetricRecord, resolveRuns, RunFolder, type StopSignal, trainRun } from '../src/harness/index.js';
 import { klTau } from '../src/lot/index.js';
+import { buildReport } from '../src/report/index.js';
 import { lmDomain } from '../src/tasks/lm/domain.js';
 import { buildLmModel } from '../src/tasks/lm/runtime.js';
 import { lot, tempDir } from './cli-helpers.js';
@@ -119,7 +120,7 @@ test('Transformer-XL with LoT on a tiny corpus: the KL falls, memories per (mode
   assert.deepEqual(withoutTime(b.readMetrics()), withoutTime(a.readMetrics()));
 });
 
-test('an LSTM teacher with an LSTM student, SGD and the plateau rule, and teacher-only', async () => {
+test('an LSTM teacher with an LSTM student, SGD and the plateau rule, and teacher-only; the report has their test perplexity', async () => {
   const root = tempDir('lm-lstm');
   const text = writeCorpus(root, 300);
   const runs = configs([
@@ -154,12 +155,22 @@ test('an LSTM teacher with an LSTM student, SGD and the plateau rule, and teache
     '--threads',
     '1',
   ]);
+  const tests: number[] = [];
   for (const cfg of runs) {
     const s = await trainRun(RunFolder.create(root, cfg.method, cfg), domain, quiet);
     assert.equal(s.status, 'complete');
     assert.ok(Number.isFinite(s.finalMetric!));
     assert.equal(s.test!.students.length, cfg.method === 'lot' ? 1 : 0);
+    tests.push(s.test!.teacher.testPerplexity!);
   }
+  const { markdown } = await buildReport([root], join(root, 'report'), { png: false });
+  assert.match(markdown, /Valid perplexity of the teacher \(lower is better\)/);
+  const row = markdown.split('\n').find((l) => l.includes('| test (best checkpoint) |'));
+  assert.ok(row, markdown);
+  // teacher-only, equal compute (not run), LoT, LoT − teacher-only: one seed each, so no ± spread.
+  const cells = row.split('|').map((c) => c.trim());
+  const [lotTest, only] = tests.map((t) => `${t.toPrecision(3)} (n=1)`); // LoT runs first
+  assert.deepEqual([cells[6], cells[8]], [only, lotTest], row);
 });
 
 test('lot train lm: presets, and one-line mistakes', () => {

@@ -23,6 +23,8 @@ export interface PrimaryMetric {
   percent: boolean;
   /** The same metric in the run's final evaluation, when the domain makes one (`testPerplexity`). */
   finalKey?: string;
+  /** How tables name the final evaluation's row: "test (best checkpoint)". */
+  finalLabel?: string;
 }
 
 /** One evaluation, at the end of an epoch. */
@@ -254,6 +256,7 @@ function primaryMetric(v: unknown): PrimaryMetric | null {
     direction: v.direction === 'min' ? 'min' : 'max',
     percent: v.percent === true,
     ...(typeof v.finalKey === 'string' ? { finalKey: v.finalKey } : {}),
+    ...(typeof v.finalLabel === 'string' ? { finalLabel: v.finalLabel } : {}),
   };
 }
 

@@ -25,6 +25,8 @@ export interface ComparisonRow {
   /** The teacher's final and best primary metric per method. */
   final: Record<Method, Stat | null>;
   best: Record<Method, Stat | null>;
+  /** The teacher's metric in the final evaluation (the metric's `finalKey`: test perplexity on the best checkpoint), per method. */
+  test: Record<Method, Stat | null>;
   /** LoT's (first) student, final primary metric. */
   studentFinal: Stat | null;
 }
@@ -77,6 +79,8 @@ function summarize(row: ComparisonRow): void {
     const done = latestPerSeed(row.runs[m].filter(isFinished));
     row.final[m] = stat(values(done.map((r) => r.finalMetric)));
     row.best[m] = stat(values(done.map((r) => r.bestMetric)));
+    const key = row.metric.finalKey;
+    row.test[m] = key ? stat(values(done.map((r) => r.summary?.test?.teacher[key] ?? null))) : null;
   }
   const lot = latestPerSeed(row.runs.lot.filter(isFinished));
   row.studentFinal = stat(values(lot.map((r) => r.epochsLog.at(-1)?.studentMetric ?? null)));
@@ -107,6 +111,7 @@ export function groupRows(runs: LoadedRun[]): ComparisonRow[] {
         runs: { lot: [], 'teacher-only': [], 'equal-compute': [] },
         final: { lot: null, 'teacher-only': null, 'equal-compute': null },
         best: { lot: null, 'teacher-only': null, 'equal-compute': null },
+        test: { lot: null, 'teacher-only': null, 'equal-compute': null },
         studentFinal: null,
       };
       rows.set(key, row);
@@ -165,7 +170,10 @@ function markdownTable(header: string[], rows: string[][]): string {
   return lines.join('\n');
 }
 
-/** A section's table: final and best teacher primary metric per method, and LoT − teacher-only. */
+/**
+ * A section's table: final and best teacher primary metric per method, and LoT − teacher-only;
+ * and the final evaluation (test perplexity on the best checkpoints) where the domain makes one.
+ */
 export function metricTable(section: Section): string {
   const { metric } = section;
   const header = [
@@ -181,7 +189,8 @@ export function metricTable(section: Section): string {
   ];
   const body: string[][] = [];
   for (const row of section.rows) {
-    for (const which of ['final', 'best'] as const) {
+    const kinds = metric.finalKey ? (['final', 'best', 'test'] as const) : (['final', 'best'] as const);
+    for (const which of kinds) {
       const s = row[which];
       const diff = s.lot && s['teacher-only'] ? difference(s.lot, s['teacher-only']) : null;
       body.push([
@@ -189,7 +198,7 @@ export function metricTable(section: Section): string {
         pairLabel(row),
         fmtNum(row.baseEpochs),
         row.setting ?? '—',
-        which,
+        which === 'test' ? (metric.finalLabel ?? 'final evaluation') : which,
         formatMetric(s['teacher-only'], metric),
         formatMetric(s['equal-compute'], metric),
         formatMetric(s.lot, metric),
