@@ -110,7 +110,7 @@ function trainOptions(domain: AnyDomain): OptionSpec[] {
     {
       name: 'eval-every',
       type: 'int',
-      default: 0,
+      default: d('eval-every', 0),
       min: 0,
       placeholder: 'STEPS',
       help: 'also evaluate and checkpoint every this many teacher steps inside an epoch (0: at epoch ends only)',
