@@ -30,6 +30,10 @@ function trainOptions(domain: AnyDomain): OptionSpec[] {
     const v = domain.defaults?.[name];
     return typeof v === 'number' ? v : fallback;
   };
+  const dString = (name: string, fallback: string): string => {
+    const v = domain.defaults?.[name];
+    return typeof v === 'string' ? v : fallback;
+  };
   return [
     { name: 'teacher', type: 'string', default: domain.defaultModel, choices: domain.models, placeholder: 'MODEL', help: 'teacher model' },
     {
@@ -43,7 +47,7 @@ function trainOptions(domain: AnyDomain): OptionSpec[] {
     { name: 'alpha', type: 'number', default: d('alpha', 0.5), min: 0, help: 'α, weight of the imitability regularizer' },
     { name: 'n', type: 'int', default: d('n', 2), min: 1, help: 'N, student updates per teacher update' },
     { name: 'tau', type: 'number', default: d('tau', 1.5), min: 0, minExclusive: true, help: 'τ, temperature of the KL terms' },
-    { name: 'variant', type: 'string', default: 'kl_ce', choices: LOSS_VARIANTS, help: 'loss variant' },
+    { name: 'variant', type: 'string', default: dString('variant', 'kl_ce'), choices: LOSS_VARIANTS, help: 'loss variant' },
     {
       name: 'detach',
       type: 'boolean',
@@ -102,7 +106,7 @@ function trainOptions(domain: AnyDomain): OptionSpec[] {
     {
       name: 'log-every',
       type: 'int',
-      default: 50,
+      default: d('log-every', 50),
       min: 1,
       placeholder: 'STEPS',
       help: 'write a step record to metrics.jsonl every this many teacher steps',

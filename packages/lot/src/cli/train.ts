@@ -63,7 +63,8 @@ export async function resolveTrainRuns(domain: AnyDomain, p: Parsed, now = new D
     const runtime = await domain.runtime();
     relative = runtime.studentRelativeCost?.(request.teacher, request.students, settings) ?? relative;
   }
-  return resolveRuns(request, settings, analyticCostRatio(request.n, relative), now);
+  const ratio = domain.costRatio ? domain.costRatio(settings, request.n, relative) : analyticCostRatio(request.n, relative);
+  return resolveRuns(request, settings, ratio, now);
 }
 
 const describe = (c: RunConfig): string =>

@@ -70,6 +70,11 @@ export interface Domain<S extends object, D> {
   readonly examples: readonly string[];
   /** Named recipes (`--preset NAME`): values of its and the harness's options, under --config and flags. */
   readonly presets?: CommandSpec['presets'];
+  /**
+   * LoT's cost per teacher step over teacher-only's, for equal compute, when the domain's step is
+   * not the harness's (RL: a PPO update with cache passes); default the analytic (3+3+(N−1)·4)/3.
+   */
+  costRatio?(settings: S, n: number, studentRelative: number[]): number;
   /** Overrides of the harness's option defaults for this domain (e.g. `{ epochs: 10 }`). */
   readonly defaults?: Readonly<Record<string, number | string | boolean>>;
   /** The domain's settings from parsed options (UsageError for impossible combinations). */

@@ -58,23 +58,26 @@ export function saveRunCheckpoint<B, O extends ForwardOutput>(
   state: RunState,
 ): void {
   const { models, optimizers } = namedParts(run);
-  torch.saveCheckpoint(path, {
-    model: models,
-    optimizers,
-    rng: true,
-    extra: {
-      harness: 1,
-      epoch: state.epoch,
-      batch: state.batch,
-      seconds: state.seconds,
-      accum: { ...state.accum },
-      best: state.best,
-      lastEval: state.last ? { teacher: state.last.teacher, students: state.last.students, kl: state.last.kl } : null,
-      trainer: { ...trainer.stateDict() },
-      schedules: Object.fromEntries(Object.entries(run.schedules).map(([k, s]) => [k, s.scheduler.stateDict()])),
-      domain: run.saveState?.() ?? {},
-    },
-  });
+  // tidy: tensors the domain makes for its state (copies of plain arrays) are freed once written.
+  torch.tidy(() =>
+    torch.saveCheckpoint(path, {
+      model: models,
+      optimizers,
+      rng: true,
+      extra: {
+        harness: 1,
+        epoch: state.epoch,
+        batch: state.batch,
+        seconds: state.seconds,
+        accum: { ...state.accum },
+        best: state.best,
+        lastEval: state.last ? { teacher: state.last.teacher, students: state.last.students, kl: state.last.kl } : null,
+        trainer: { ...trainer.stateDict() },
+        schedules: Object.fromEntries(Object.entries(run.schedules).map(([k, s]) => [k, s.scheduler.stateDict()])),
+        domain: run.saveState?.() ?? {},
+      },
+    }),
+  );
 }
 
 /** Restores a run from its checkpoint (models, optimizers, schedules, RNG, trainer) and returns where it stood. */

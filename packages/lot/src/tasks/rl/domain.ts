@@ -1,0 +1,27 @@
+// Reinforcement learning as a harness domain: `lot train rl`, PPO with LoT. Light (no libtorch):
+// the runtime with environments, agents and the PPO loop is loaded when a run starts. One teacher
+// step is one PPO update; the run is one "epoch" of all its updates, evaluated (the training
+// episodes' returns) every --eval-every updates.
+import type { Domain } from '../../harness/index.js';
+import { CLASSIC_ENVS } from './envs/env.js';
+import { parseRlSettings, ppoCostRatio, RL_MODELS, type RlSettings, rlOptions, rlSettingsFrom } from './settings.js';
+
+export const rlDomain: Domain<RlSettings, null> = {
+  name: 'rl',
+  summary: 'PPO agents on classic control (CartPole-v1, Acrobot-v1); one teacher step is one PPO update',
+  models: RL_MODELS,
+  defaultModel: 'mlp',
+  metric: { key: 'episodicReturn', label: 'episodic return', direction: 'max', percent: false },
+  options: rlOptions(),
+  // LOT.md's RL setting: α 0.5, N 5 passes over the cache, τ 1, the students' loss is the KL alone.
+  defaults: { epochs: 1, alpha: 0.5, n: 5, tau: 1, variant: 'kl', 'eval-every': 5, 'log-every': 1 },
+  examples: [
+    `lot train rl --env ${CLASSIC_ENVS[0]} --seeds 0,1,2,3,4 --methods lot,teacher-only,equal-compute`,
+    `lot train rl --env ${CLASSIC_ENVS[1]} --total-steps 200000 --n 2`,
+  ],
+  costRatio: (settings, n, relative) => ppoCostRatio(settings, n, relative),
+  settingsFrom: rlSettingsFrom,
+  parseSettings: parseRlSettings,
+  dataLabel: (s) => s.env,
+  runtime: async () => (await import('./runtime.js')).rlRuntime,
+};
