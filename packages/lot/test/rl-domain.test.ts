@@ -3,6 +3,8 @@
 // teacher, a run stopped mid-way resumes exactly (environments, cache and RNG included), and
 // `lot train rl`'s mistakes are one line.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import * as torch from '@lot/torch';
 import type { Tensor } from '@lot/torch';
@@ -14,6 +16,8 @@ import { klTau } from '../src/lot/index.js';
 import { ClassicVectorEnv } from '../src/tasks/rl/envs/vector.js';
 import { rlDomain } from '../src/tasks/rl/domain.js';
 import { MlpAgent } from '../src/tasks/rl/networks.js';
+import { buildReport } from '../src/report/index.js';
+import { areaUnderCurve, progressToThreshold } from '../src/report/table.js';
 import { lot, tempDir } from './cli-helpers.js';
 import { useOneThread } from './lot-helpers.js';
 
@@ -104,6 +108,42 @@ test('equal compute in RL runs teacher-only for LoT cost as more agent steps', a
   // Per update: teacher-only 2F + 4 × 3F = 14F; LoT adds 4 × 3F + 5 passes × 3 rollouts × 2 × 4F = 132F.
   assert.equal(equal!.costRatio, (14 + 12 + 120) / 14);
   assert.equal(equal!.epochs, Math.round((14 + 12 + 120) / 14));
+});
+
+test('the report: return against agent steps, AUC up to the LoT budget, agent steps to the threshold', async () => {
+  const curve = [
+    { x: 100, y: 10 },
+    { x: 200, y: 30 },
+    { x: 400, y: 50 },
+    { x: 800, y: 500 },
+  ];
+  // Trapezoids over [100, 400]: (10+30)/2·100 + (30+50)/2·200 = 2000 + 8000, over 300 steps.
+  assert.equal(areaUnderCurve(curve, 400), 10000 / 300);
+  assert.equal(areaUnderCurve(curve, 150), null);
+  assert.equal(progressToThreshold(curve, 475, 'max'), 800);
+  assert.equal(progressToThreshold(curve, 20, 'min'), 100);
+  assert.equal(progressToThreshold(curve, 501, 'max'), null);
+
+  const root = tempDir('rl-report');
+  for (const cfg of await configs(['--methods', 'lot,teacher-only', '--total-steps', '640', '--eval-every', '2', ...SMALL])) {
+    await trainRun(RunFolder.create(root, cfg.method, cfg), domain, quiet);
+  }
+  const { markdown, files } = await buildReport([root], join(root, 'report'), { png: false });
+  assert.match(markdown, /Episodic return of the teacher \(higher is better\)/);
+  assert.match(
+    markdown,
+    /\| mean episodic return over training \(AUC \/ agent steps\) \| agent steps to reach 475 \| runs that reached it \|/,
+  );
+  assert.match(markdown, /\| CartPole-v1 \| mlp → mlp \| lot \| [0-9.]+ \(n=1\) \| — \| 0\/1 \|/);
+  for (const name of ['return-progress', 'return-cost', 'return-smoothed-progress', 'return-smoothed-cost']) {
+    assert.ok(
+      files.some((f) => f.endsWith(`${name}.svg`)),
+      `${name}.svg in ${files.join(', ')}`,
+    );
+  }
+  const spec = JSON.parse(readFileSync(files.find((f) => f.endsWith('return-progress.vl.json'))!, 'utf8'));
+  const xs = (spec.data.values as { series: string; x: number }[]).filter((v) => v.series === 'LoT').map((v) => v.x);
+  assert.deepEqual(xs, [256, 512, 640], 'evaluations every 2 updates of 128 agent steps, and the end');
 });
 
 test('lot train rl: one-line mistakes', () => {

@@ -64,6 +64,8 @@ export interface Domain<S extends object, D> {
   readonly models: readonly string[];
   readonly defaultModel: string;
   readonly metric: PrimaryMetric;
+  /** The metric of a run with these settings, when it depends on them (RL: the environment's reward threshold); default `metric`. */
+  metricFor?(settings: S): PrimaryMetric;
   /** The flags this domain adds to `lot train <name>` (the harness adds the LoT and run flags). */
   readonly options: readonly OptionSpec[];
   /** Examples for its help. */

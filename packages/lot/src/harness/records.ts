@@ -25,6 +25,12 @@ export interface PrimaryMetric {
   finalKey?: string;
   /** How tables name the final evaluation's row: "test (best checkpoint)". */
   finalLabel?: string;
+  /** The evaluation key that measures progress (RL: `agentSteps`): curves are drawn against it instead of epochs. */
+  progress?: { key: string; label: string };
+  /** A smoothed form of the metric in the same evaluations (RL: `episodicReturnEma`), plotted beside it. */
+  smoothedKey?: string;
+  /** A level worth reaching (RL: gymnasium's reward threshold): the report gives the progress at which runs first reach it. */
+  threshold?: number;
 }
 
 /** One evaluation, at the end of an epoch. */
@@ -257,6 +263,11 @@ function primaryMetric(v: unknown): PrimaryMetric | null {
     percent: v.percent === true,
     ...(typeof v.finalKey === 'string' ? { finalKey: v.finalKey } : {}),
     ...(typeof v.finalLabel === 'string' ? { finalLabel: v.finalLabel } : {}),
+    ...(isObject(v.progress) && typeof v.progress.key === 'string'
+      ? { progress: { key: v.progress.key, label: typeof v.progress.label === 'string' ? v.progress.label : v.progress.key } }
+      : {}),
+    ...(typeof v.smoothedKey === 'string' ? { smoothedKey: v.smoothedKey } : {}),
+    ...(isNum(v.threshold) ? { threshold: v.threshold } : {}),
   };
 }
 

@@ -269,7 +269,7 @@ function summaryOf(
     alpha: config.alpha,
     n: config.n,
     tau: config.tau,
-    metric: domain.metric,
+    metric: domain.metricFor?.(config) ?? domain.metric,
     finalMetric: state.last?.teacher[key] ?? null,
     bestMetric: state.best,
     finalStudentMetric: state.last?.students.map((s) => s[key] ?? Number.NaN) ?? [],

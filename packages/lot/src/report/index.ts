@@ -19,6 +19,8 @@ import {
   metricHeading,
   metricNoun,
   metricTable,
+  progressExplanation,
+  progressTable,
   pairLabel,
   type Section,
 } from './table.js';
@@ -125,9 +127,13 @@ async function sectionMarkdown(section: Section, tag: string | undefined, plot: 
     .map((r) => `- ${r.datasetLabel}, ${pairLabel(r)}: LoT student final ${metric.label} ${formatMetric(r.studentFinal, metric)}`);
   if (studentLines.length) md.push(...studentLines, '');
   const noun = metricNoun(metric);
-  for (const x of ['epoch', 'cost'] as const) {
-    const image = await plot(file(`${noun}-${x}`), metricSpec(section, x), metricTitle(metric, x));
-    if (image) md.push(image, '');
+  if (metric.progress) md.push(progressTable(section), '', progressExplanation(metric), '');
+  for (const smoothed of metric.smoothedKey ? [false, true] : [false]) {
+    for (const x of ['epoch', 'cost'] as const) {
+      const name = `${noun}${smoothed ? '-smoothed' : ''}-${x === 'epoch' && metric.progress ? 'progress' : x}`;
+      const image = await plot(file(name), metricSpec(section, x, smoothed), metricTitle(metric, x, smoothed));
+      if (image) md.push(image, '');
+    }
   }
   const kl = await plot(file('kl'), klSpec(rows), 'Teacher–student KL');
   if (kl) md.push(heading('Teacher–student KL'), '', kl, '');

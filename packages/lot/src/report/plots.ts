@@ -9,7 +9,7 @@ import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import { METHOD_LABEL, type Method } from '../harness/methods.js';
 import { TEACHER_KINDS, type PrimaryMetric } from '../harness/records.js';
-import type { LoadedRun } from './runs.js';
+import type { EpochPoint, LoadedRun } from './runs.js';
 import { stat } from './stats.js';
 import { METHOD_ORDER, isFinished, pairLabel, type ComparisonRow, type Section } from './table.js';
 
@@ -92,8 +92,11 @@ const plotted = (metric: PrimaryMetric, v: number | null): number | null => (v =
 const metricAxisTitle = (metric: PrimaryMetric): string =>
   `teacher ${metric.label}${metric.percent ? ' (%)' : ''}${metric.direction === 'min' ? ' (lower is better)' : ''}`;
 
-/** The teacher's primary metric per method, mean ± std over seeds, against epochs or training cost, faceted per row. */
-export function metricSpec(section: Section, x: 'epoch' | 'cost'): TopLevelSpec | null {
+/**
+ * The teacher's primary metric per method (or its smoothed form), mean ± std over seeds, against
+ * epochs (or the metric's progress measure: agent steps) or training cost, faceted per row.
+ */
+export function metricSpec(section: Section, x: 'epoch' | 'cost', smoothed = false): TopLevelSpec | null {
   const { rows, metric } = section;
   const values: Datum[] = [];
   const present = new Set<Method>();
@@ -101,8 +104,12 @@ export function metricSpec(section: Section, x: 'epoch' | 'cost'): TopLevelSpec 
   for (const row of rows) {
     for (const m of METHOD_ORDER) {
       const runs = finishedOrAll(row.runs[m]);
+      const xOf = (e: EpochPoint): number | null => (x === 'cost' ? e.costUnits : metric.progress ? e.progress : e.epoch);
       const curve = meanCurve(runs, (r) =>
-        r.epochsLog.map((e) => ({ x: x === 'epoch' ? e.epoch : e.costUnits, y: plotted(metric, e.teacherMetric) })),
+        r.epochsLog.flatMap((e) => {
+          const at = xOf(e);
+          return at === null ? [] : [{ x: at, y: plotted(metric, smoothed ? e.smoothed : e.teacherMetric) }];
+        }),
       );
       if (!curve.length) continue;
       present.add(m);
@@ -111,9 +118,10 @@ export function metricSpec(section: Section, x: 'epoch' | 'cost'): TopLevelSpec 
     }
   }
   if (!values.length) return null;
-  const xTitle = x === 'epoch' ? 'epoch' : 'training cost (forward-pass units)';
+  const byEpoch = x === 'epoch' && !metric.progress;
+  const xTitle = x === 'cost' ? 'training cost (forward-pass units)' : (metric.progress?.label ?? 'epoch');
   const color = methodColor([...present]);
-  const xEnc = { field: 'x', type: 'quantitative', title: xTitle, axis: x === 'epoch' ? EPOCH_AXIS : { format: '~s' } };
+  const xEnc = { field: 'x', type: 'quantitative', title: xTitle, axis: byEpoch ? EPOCH_AXIS : { format: '~s' } };
   // The band after the line, so that the legend takes the line's symbols.
   const band = {
     mark: { type: 'area', opacity: 0.15 },
@@ -131,13 +139,13 @@ export function metricSpec(section: Section, x: 'epoch' | 'cost'): TopLevelSpec 
     },
     band,
   ];
-  return facetOrSingle(`${metricTitle(metric, x)} (mean ± std over seeds)`, values, layer, rows.length);
+  return facetOrSingle(`${metricTitle(metric, x, smoothed)} (mean ± std over seeds)`, values, layer, rows.length);
 }
 
-/** "Test accuracy by epoch", "Valid perplexity by training cost": plot titles and alt texts. */
-export function metricTitle(metric: PrimaryMetric, x: 'epoch' | 'cost'): string {
-  const label = metric.label.charAt(0).toUpperCase() + metric.label.slice(1);
-  return `${label} by ${x === 'epoch' ? 'epoch' : 'training cost'}`;
+/** "Test accuracy by epoch", "Valid perplexity by training cost", "Episodic return (smoothed) by agent steps": plot titles and alt texts. */
+export function metricTitle(metric: PrimaryMetric, x: 'epoch' | 'cost', smoothed = false): string {
+  const label = `${metric.label.charAt(0).toUpperCase()}${metric.label.slice(1)}${smoothed ? ' (smoothed)' : ''}`;
+  return `${label} by ${x === 'cost' ? 'training cost' : (metric.progress?.label ?? 'epoch')}`;
 }
 
 /** KLτ(student ‖ teacher) on train and test batches of the LoT runs, by epoch. */

@@ -31,6 +31,9 @@ export interface EpochPoint {
   /** The run's primary metric (LoadedRun.metric) of the teacher and of the first student. */
   teacherMetric: number | null;
   studentMetric: number | null;
+  /** The teacher's progress (metric.progress: agent steps) and smoothed metric (metric.smoothedKey) at this evaluation. */
+  progress: number | null;
+  smoothed: number | null;
   klTrain: number | null;
   klTest: number | null;
 }
@@ -112,6 +115,8 @@ function epochPoint(r: EpochRecord | EvalRecord, metric: PrimaryMetric): EpochPo
     seconds: r.seconds,
     teacherMetric: r.teacher[metric.key] ?? null,
     studentMetric: r.students[0]?.[metric.key] ?? null,
+    progress: metric.progress ? (r.teacher[metric.progress.key] ?? null) : null,
+    smoothed: metric.smoothedKey ? (r.teacher[metric.smoothedKey] ?? null) : null,
     klTrain: r.kl.train,
     klTest: r.kl.test,
   };

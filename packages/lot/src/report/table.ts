@@ -306,3 +306,76 @@ export function imitabilityTable(rows: ImitabilityRow[]): string {
   }
   return markdownTable(header, body);
 }
+
+/** A run's curve of the primary metric against its progress measure (agent steps), in order. */
+function progressCurve(run: LoadedRun): { x: number; y: number }[] {
+  return run.epochsLog
+    .filter((e) => e.progress !== null && e.teacherMetric !== null)
+    .map((e) => ({ x: e.progress!, y: e.teacherMetric! }))
+    .sort((a, b) => a.x - b.x);
+}
+
+/** The metric averaged over progress up to `budget` (area under the curve, trapezoids, over the range covered); null without two points. */
+export function areaUnderCurve(curve: { x: number; y: number }[], budget: number): number | null {
+  const pts = curve.filter((p) => p.x <= budget);
+  if (pts.length < 2) return null;
+  let area = 0;
+  for (let i = 1; i < pts.length; i++) area += ((pts[i]!.y + pts[i - 1]!.y) / 2) * (pts[i]!.x - pts[i - 1]!.x);
+  return area / (pts.at(-1)!.x - pts[0]!.x);
+}
+
+/** The progress at which the metric first reaches `threshold` (in its direction); null if it never does. */
+export function progressToThreshold(curve: { x: number; y: number }[], threshold: number, direction: 'max' | 'min'): number | null {
+  return curve.find((p) => (direction === 'max' ? p.y >= threshold : p.y <= threshold))?.x ?? null;
+}
+
+/**
+ * For metrics with a progress measure (RL: return against agent steps): per method, the metric
+ * averaged over progress (AUC) up to the LoT runs' budget, so equal compute's longer runs are
+ * cut at the same point, and the progress needed to reach the metric's threshold.
+ */
+export function progressTable(section: Section): string {
+  const { metric } = section;
+  const unit = metric.progress?.label ?? 'progress';
+  const threshold = metric.threshold;
+  const header = [
+    'data set',
+    'teacher → student',
+    'method',
+    `mean ${metric.label} over training (AUC / ${unit})`,
+    ...(threshold !== undefined ? [`${unit} to reach ${threshold}`, 'runs that reached it'] : []),
+  ];
+  const body: string[][] = [];
+  for (const row of section.rows) {
+    const budgetRuns = latestPerSeed(row.runs.lot.filter(isFinished));
+    const reference = budgetRuns.length ? budgetRuns : latestPerSeed(row.runs['teacher-only'].filter(isFinished));
+    const budget = Math.max(...reference.map((r) => progressCurve(r).at(-1)?.x ?? 0));
+    for (const m of METHOD_ORDER) {
+      const done = latestPerSeed(row.runs[m].filter(isFinished));
+      if (!done.length) continue;
+      const curves = done.map(progressCurve);
+      const auc = stat(values(curves.map((c) => areaUnderCurve(c, budget))));
+      const reached = threshold !== undefined ? curves.map((c) => progressToThreshold(c, threshold, metric.direction)) : [];
+      body.push([
+        row.datasetLabel,
+        pairLabel(row),
+        m,
+        formatMetric(auc, metric),
+        ...(threshold !== undefined ? [formatValue(stat(values(reached))), `${values(reached).length}/${done.length}`] : []),
+      ]);
+    }
+  }
+  return markdownTable(header, body);
+}
+
+/** The note under the progress table. */
+export function progressExplanation(metric: PrimaryMetric): string {
+  const unit = metric.progress?.label ?? 'progress';
+  return (
+    `*AUC*: the teacher's ${metric.label} averaged over ${unit} (trapezoids between evaluations) up to the ${unit} of the LoT runs, ` +
+    `so that equal compute, which trains longer on more data, is compared over the same ${unit}; mean ± std over seeds.` +
+    (metric.threshold !== undefined
+      ? ` *${unit} to reach ${metric.threshold}*: the first evaluation at or past it, mean ± std over the runs that reached it (equal compute over its whole, longer run).`
+      : '')
+  );
+}

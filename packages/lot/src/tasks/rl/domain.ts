@@ -3,15 +3,26 @@
 // step is one PPO update; the run is one "epoch" of all its updates, evaluated (the training
 // episodes' returns) every --eval-every updates.
 import type { Domain } from '../../harness/index.js';
-import { CLASSIC_ENVS } from './envs/env.js';
+import { CLASSIC_ENVS, type ClassicEnvId, REWARD_THRESHOLD } from './envs/env.js';
 import { parseRlSettings, ppoCostRatio, RL_MODELS, type RlSettings, rlOptions, rlSettingsFrom } from './settings.js';
+
+/** The teacher's training episodes: raw returns (mean of the episodes since the last evaluation) and their EMA, against agent steps. */
+const RETURN = {
+  key: 'episodicReturn',
+  label: 'episodic return',
+  direction: 'max',
+  percent: false,
+  progress: { key: 'agentSteps', label: 'agent steps' },
+  smoothedKey: 'episodicReturnEma',
+} as const;
 
 export const rlDomain: Domain<RlSettings, null> = {
   name: 'rl',
   summary: 'PPO agents on classic control (CartPole-v1, Acrobot-v1); one teacher step is one PPO update',
   models: RL_MODELS,
   defaultModel: 'mlp',
-  metric: { key: 'episodicReturn', label: 'episodic return', direction: 'max', percent: false },
+  metric: RETURN,
+  metricFor: (s) => ({ ...RETURN, threshold: REWARD_THRESHOLD[s.env as ClassicEnvId] }),
   options: rlOptions(),
   // LOT.md's RL setting: α 0.5, N 5 passes over the cache, τ 1, the students' loss is the KL alone.
   defaults: { epochs: 1, alpha: 0.5, n: 5, tau: 1, variant: 'kl', 'eval-every': 5, 'log-every': 1 },

@@ -3,6 +3,9 @@
 export const CLASSIC_ENVS = ['CartPole-v1', 'Acrobot-v1'] as const;
 export type ClassicEnvId = (typeof CLASSIC_ENVS)[number];
 
+/** The return at which gymnasium calls each environment solved (its registered reward_threshold). */
+export const REWARD_THRESHOLD: Record<ClassicEnvId, number> = { 'CartPole-v1': 475, 'Acrobot-v1': -100 };
+
 /** Uniform floats in [0, 1). */
 export interface UniformSource {
   float(): number;

@@ -1,0 +1,313 @@
+# PPO on CartPole-v1, PyTorch side (driven by ppo_cartpole.mjs): CleanRL's ppo.py as it is written
+# (Agent with layer_init, Categorical, the clipped losses, clip_grad_norm_, Adam 2.5e-4 eps 1e-5),
+# in three timed pieces:
+#   update: one PPO update (4 epochs x 4 shuffled minibatches of 128) on a fixed batch of 512
+#           (ppo_cartpole.mjs builds the same batch from the same formulas);
+#   iter:   one iteration of ppo.py's loop: lr annealing, a rollout of 4 envs x 128 steps of
+#           gymnasium's CartPole-v1 in a SyncVectorEnv (same-step autoreset, as gymnasium 0.29
+#           that CleanRL pins, and as our ClassicVectorEnv), the bootstrap value, GAE, the update;
+#   env:    the 128 vector-environment steps alone (fixed actions), to tell the environments'
+#           share from the agent's.
+# ppo.py's diagnostics inside the minibatch loop (approx_kl, clipfrac with .item()) are kept as
+# written; --diag 0 drops them. Its TensorBoard logging and prints are left out.
+# Protocol: prints {"ready": true, ...} after the warm-up; each stdin line "update K", "iter K" or
+# "env K" is answered with one JSON line of K timings (wall and CPU seconds); "quit" ends.
+# Needs torch, numpy and gymnasium (python3 -m pip install gymnasium).
+import argparse
+import json
+import math
+import sys
+import time
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.optim as optim
+from torch.distributions.categorical import Categorical
+
+p = argparse.ArgumentParser()
+p.add_argument('--threads', type=int, default=1)
+p.add_argument('--warmup', type=int, default=2)
+p.add_argument('--seed', type=int, default=1)
+p.add_argument('--num-envs', type=int, default=4)
+p.add_argument('--num-steps', type=int, default=128)
+p.add_argument('--num-minibatches', type=int, default=4)
+p.add_argument('--update-epochs', type=int, default=4)
+p.add_argument('--learning-rate', type=float, default=2.5e-4)
+p.add_argument('--gamma', type=float, default=0.99)
+p.add_argument('--gae-lambda', type=float, default=0.95)
+p.add_argument('--clip-coef', type=float, default=0.2)
+p.add_argument('--ent-coef', type=float, default=0.01)
+p.add_argument('--vf-coef', type=float, default=0.5)
+p.add_argument('--max-grad-norm', type=float, default=0.5)
+p.add_argument('--num-iterations', type=int, default=976, help="lr annealing horizon (ppo.py: 500000 // 512)")
+p.add_argument('--diag', type=int, default=1, help="ppo.py's approx_kl / clipfrac lines in the minibatch loop")
+p.add_argument('--modes', default='update,iter,env')
+args = p.parse_args()
+args.batch_size = args.num_envs * args.num_steps
+args.minibatch_size = args.batch_size // args.num_minibatches
+torch.set_num_threads(args.threads)
+modes = set(args.modes.split(','))
+ENV_ID = 'CartPole-v1'
+
+
+def make_env(env_id):
+    def thunk():
+        env = gym.make(env_id)
+        env = gym.wrappers.RecordEpisodeStatistics(env)
+        return env
+
+    return thunk
+
+
+def layer_init(layer, std=np.sqrt(2), bias_const=0.0):
+    torch.nn.init.orthogonal_(layer.weight, std)
+    torch.nn.init.constant_(layer.bias, bias_const)
+    return layer
+
+
+class Agent(nn.Module):
+    def __init__(self, obs_size, n_actions):
+        super().__init__()
+        self.critic = nn.Sequential(
+            layer_init(nn.Linear(obs_size, 64)),
+            nn.Tanh(),
+            layer_init(nn.Linear(64, 64)),
+            nn.Tanh(),
+            layer_init(nn.Linear(64, 1), std=1.0),
+        )
+        self.actor = nn.Sequential(
+            layer_init(nn.Linear(obs_size, 64)),
+            nn.Tanh(),
+            layer_init(nn.Linear(64, 64)),
+            nn.Tanh(),
+            layer_init(nn.Linear(64, n_actions), std=0.01),
+        )
+
+    def get_value(self, x):
+        return self.critic(x)
+
+    def get_action_and_value(self, x, action=None):
+        logits = self.actor(x)
+        probs = Categorical(logits=logits)
+        if action is None:
+            action = probs.sample()
+        return action, probs.log_prob(action), probs.entropy(), self.critic(x)
+
+
+def ppo_update(agent, optimizer, b_obs, b_logprobs, b_actions, b_advantages, b_returns, b_values):
+    """ppo.py's "Optimizing the policy and value network" block; returns the last minibatch's loss."""
+    b_inds = np.arange(args.batch_size)
+    clipfracs = []
+    for epoch in range(args.update_epochs):
+        np.random.shuffle(b_inds)
+        for start in range(0, args.batch_size, args.minibatch_size):
+            end = start + args.minibatch_size
+            mb_inds = b_inds[start:end]
+
+            _, newlogprob, entropy, newvalue = agent.get_action_and_value(b_obs[mb_inds], b_actions.long()[mb_inds])
+            logratio = newlogprob - b_logprobs[mb_inds]
+            ratio = logratio.exp()
+
+            if args.diag:
+                with torch.no_grad():
+                    old_approx_kl = (-logratio).mean()
+                    approx_kl = ((ratio - 1) - logratio).mean()
+                    clipfracs += [((ratio - 1.0).abs() > args.clip_coef).float().mean().item()]
+
+            mb_advantages = b_advantages[mb_inds]
+            mb_advantages = (mb_advantages - mb_advantages.mean()) / (mb_advantages.std() + 1e-8)
+
+            pg_loss1 = -mb_advantages * ratio
+            pg_loss2 = -mb_advantages * torch.clamp(ratio, 1 - args.clip_coef, 1 + args.clip_coef)
+            pg_loss = torch.max(pg_loss1, pg_loss2).mean()
+
+            newvalue = newvalue.view(-1)
+            v_loss_unclipped = (newvalue - b_returns[mb_inds]) ** 2
+            v_clipped = b_values[mb_inds] + torch.clamp(newvalue - b_values[mb_inds], -args.clip_coef, args.clip_coef)
+            v_loss_clipped = (v_clipped - b_returns[mb_inds]) ** 2
+            v_loss_max = torch.max(v_loss_unclipped, v_loss_clipped)
+            v_loss = 0.5 * v_loss_max.mean()
+
+            entropy_loss = entropy.mean()
+            loss = pg_loss - args.ent_coef * entropy_loss + v_loss * args.vf_coef
+
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)
+            optimizer.step()
+    return loss
+
+
+def fixed_batch(n):
+    """The update benchmark's batch; the same formulas as fixedBatch in ppo_cartpole.mjs."""
+    i = np.arange(n, dtype=np.float64)
+    scale = [1.0, 0.8, 0.1, 0.7]
+    obs = np.stack([scale[j] * np.sin(0.37 * i + 1.3 * j + 0.1) for j in range(4)], axis=1)
+    actions = (np.arange(n) * 7 + np.arange(n) // 3) % 2
+    logprobs = math.log(0.5) + 0.01 * np.sin(0.11 * i)
+    values = 0.3 * np.sin(0.05 * i)
+    advantages = np.sin(0.23 * i) + 0.5 * np.cos(0.031 * i)
+    returns = values + advantages
+    f = lambda a: torch.tensor(a.astype(np.float32))
+    # ppo.py keeps actions as float32 storage and calls .long() per minibatch.
+    return f(obs), f(logprobs), f(actions), f(advantages), f(returns), f(values)
+
+
+# -- the update benchmark: a fixed batch, the agent keeps training on it ---------------------------
+np.random.seed(args.seed)
+torch.manual_seed(args.seed)
+u_agent = Agent(4, 2)
+u_optimizer = optim.Adam(u_agent.parameters(), lr=args.learning_rate, eps=1e-5)
+u_batch = fixed_batch(args.batch_size)
+
+
+def update_step():
+    return ppo_update(u_agent, u_optimizer, *u_batch)
+
+
+# -- the end-to-end benchmark: ppo.py's loop, one iteration per call --------------------------------
+torch.manual_seed(args.seed)
+envs = gym.vector.SyncVectorEnv(
+    [make_env(ENV_ID) for i in range(args.num_envs)], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP
+)
+assert isinstance(envs.single_action_space, gym.spaces.Discrete)
+agent = Agent(int(np.array(envs.single_observation_space.shape).prod()), int(envs.single_action_space.n))
+optimizer = optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)
+obs = torch.zeros((args.num_steps, args.num_envs) + envs.single_observation_space.shape)
+actions = torch.zeros((args.num_steps, args.num_envs) + envs.single_action_space.shape)
+logprobs = torch.zeros((args.num_steps, args.num_envs))
+rewards = torch.zeros((args.num_steps, args.num_envs))
+dones = torch.zeros((args.num_steps, args.num_envs))
+values = torch.zeros((args.num_steps, args.num_envs))
+global_step = 0
+iteration = 0
+episodes = 0
+return_ema = None
+next_obs, _ = envs.reset(seed=args.seed)
+next_obs = torch.Tensor(next_obs)
+next_done = torch.zeros(args.num_envs)
+
+
+def iteration_step():
+    """One iteration of ppo.py's loop; returns (loss, rollout seconds, update seconds)."""
+    global global_step, iteration, next_obs, next_done, episodes, return_ema
+    t0 = time.perf_counter()
+    iteration += 1
+    frac = 1.0 - (min(iteration, args.num_iterations) - 1.0) / args.num_iterations
+    optimizer.param_groups[0]['lr'] = frac * args.learning_rate
+
+    for step in range(0, args.num_steps):
+        global_step += args.num_envs
+        obs[step] = next_obs
+        dones[step] = next_done
+
+        with torch.no_grad():
+            action, logprob, _, value = agent.get_action_and_value(next_obs)
+            values[step] = value.flatten()
+        actions[step] = action
+        logprobs[step] = logprob
+
+        next_obs, reward, terminations, truncations, infos = envs.step(action.cpu().numpy())
+        next_done = np.logical_or(terminations, truncations)
+        rewards[step] = torch.tensor(reward).view(-1)
+        next_obs, next_done = torch.Tensor(next_obs), torch.Tensor(next_done)
+
+        # ppo.py logs each finished episode here (gymnasium 1.x: final_info is a dict of arrays).
+        if 'final_info' in infos and 'episode' in infos['final_info']:
+            fi = infos['final_info']
+            for r in fi['episode']['r'][fi['_episode']]:
+                episodes += 1
+                return_ema = float(r) if return_ema is None else 0.9 * return_ema + 0.1 * float(r)
+
+    with torch.no_grad():
+        next_value = agent.get_value(next_obs).reshape(1, -1)
+        advantages = torch.zeros_like(rewards)
+        lastgaelam = 0
+        for t in reversed(range(args.num_steps)):
+            if t == args.num_steps - 1:
+                nextnonterminal = 1.0 - next_done
+                nextvalues = next_value
+            else:
+                nextnonterminal = 1.0 - dones[t + 1]
+                nextvalues = values[t + 1]
+            delta = rewards[t] + args.gamma * nextvalues * nextnonterminal - values[t]
+            advantages[t] = lastgaelam = delta + args.gamma * args.gae_lambda * nextnonterminal * lastgaelam
+        returns = advantages + values
+
+    b_obs = obs.reshape((-1,) + envs.single_observation_space.shape)
+    b_logprobs = logprobs.reshape(-1)
+    b_actions = actions.reshape((-1,) + envs.single_action_space.shape)
+    b_advantages = advantages.reshape(-1)
+    b_returns = returns.reshape(-1)
+    b_values = values.reshape(-1)
+    t1 = time.perf_counter()
+    loss = ppo_update(agent, optimizer, b_obs, b_logprobs, b_actions, b_advantages, b_returns, b_values)
+    loss_value = loss.item()
+    t2 = time.perf_counter()
+    return loss_value, t1 - t0, t2 - t1
+
+
+# -- the environments alone: their own instances, one fixed action pattern --------------------------
+e_envs = gym.vector.SyncVectorEnv(
+    [make_env(ENV_ID) for i in range(args.num_envs)], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP
+)
+e_envs.reset(seed=args.seed + 100)
+e_actions = [np.array([(s + e) % 2 for e in range(args.num_envs)], dtype=np.int64) for s in range(args.num_steps)]
+
+
+def env_step():
+    for a in e_actions:
+        e_envs.step(a)
+
+
+def timed(fn, k):
+    times, cpu, out = [], [], []
+    for _ in range(k):
+        t0, c0 = time.perf_counter(), time.process_time()
+        out.append(fn())
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return times, cpu, out
+
+
+for _ in range(args.warmup):
+    if 'update' in modes:
+        update_step()
+    if 'iter' in modes:
+        iteration_step()
+    if 'env' in modes:
+        env_step()
+print(
+    json.dumps(
+        {'ready': True, 'threads': torch.get_num_threads(), 'torch': torch.__version__, 'gymnasium': gym.__version__, 'numpy': np.__version__}
+    ),
+    flush=True,
+)
+for line in sys.stdin:
+    cmd = line.split()
+    if not cmd or cmd[0] == 'quit':
+        break
+    k = int(cmd[1])
+    if cmd[0] == 'update':
+        times, cpu, out = timed(lambda: update_step().item(), k)
+        reply = {'times': times, 'cpu': cpu, 'loss': out[-1]}
+    elif cmd[0] == 'iter':
+        times, cpu, out = timed(iteration_step, k)
+        reply = {
+            'times': times,
+            'cpu': cpu,
+            'rollout': [o[1] for o in out],
+            'update': [o[2] for o in out],
+            'loss': out[-1][0],
+            'episodes': episodes,
+            'return_ema': return_ema,
+            'agent_steps': global_step,
+        }
+    elif cmd[0] == 'env':
+        times, cpu, _ = timed(env_step, k)
+        reply = {'times': times, 'cpu': cpu}
+    else:
+        raise SystemExit(f'unknown command {cmd[0]}')
+    print(json.dumps(reply), flush=True)
