@@ -18,10 +18,12 @@
 //      alone are timed too (fixed actions), so the rollout splits into environments and the rest.
 // Rounds alternate which side goes first; each side is idle while the other runs. Medians of all
 // timed repetitions; ratios are PyTorch time / ours (>= 1: ours is at least as fast; goal 1.0).
-//   node bench/ppo_cartpole.mjs [--threads 1] [--rounds 7] [--updates 10] [--iters 4] [--envs 4]
-//                               [--warmup 3] [--only update|e2e] [--diag 1] [--seed 1] [--json]
+//   node bench/ppo_cartpole.mjs [--threads 1] [--rounds 11] [--updates 20] [--iters 12] [--envs 10]
+//                               [--warmup 20] [--warmup-iters 8] [--only update|e2e] [--diag 1]
+//                               [--seed 1] [--json]
 // --updates / --iters / --envs: timed repetitions per side per round of a, b and the
-// environments-alone timing. --diag 0 drops ppo.py's approx_kl / clipfrac lines (PyTorch side).
+// environments-alone timing. --warmup / --warmup-iters: untimed updates (a) and iterations (b)
+// per side first (ours needs ~15 updates before V8 has compiled the hot paths). --diag 0 drops ppo.py's approx_kl / clipfrac lines (PyTorch side).
 // Needs Python torch, numpy and gymnasium (`python3 -m pip install gymnasium`); PYTHON picks the
 // interpreter.
 import { spawn } from 'node:child_process';
@@ -39,11 +41,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const args = parseArgs(process.argv.slice(2));
 const num = (k, d) => Number(args[k] ?? d);
 const threads = num('threads', 1),
-  rounds = num('rounds', 7),
-  updatesPerRound = num('updates', 10),
-  itersPerRound = num('iters', 4),
-  envsPerRound = num('envs', 4),
-  warmup = num('warmup', 3),
+  rounds = num('rounds', 11),
+  updatesPerRound = num('updates', 20),
+  itersPerRound = num('iters', 12),
+  envsPerRound = num('envs', 10),
+  warmup = num('warmup', 20),
+  warmupIters = num('warmup-iters', 8),
   seed = num('seed', 1),
   diag = num('diag', 1);
 const only = args.only;
@@ -173,7 +176,21 @@ function startPython() {
   const modes = [doUpdate && 'update', doE2e && 'iter', doE2e && 'env'].filter(Boolean).join(',');
   const child = spawn(
     python,
-    [join(here, 'ppo_cartpole.py'), '--threads', String(threads), '--warmup', String(warmup), '--seed', String(seed), '--diag', String(diag), '--modes', modes],
+    [
+      join(here, 'ppo_cartpole.py'),
+      '--threads',
+      String(threads),
+      '--warmup',
+      String(warmup),
+      '--warmup-iters',
+      String(warmupIters),
+      '--seed',
+      String(seed),
+      '--diag',
+      String(diag),
+      '--modes',
+      modes,
+    ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const lines = createInterface({ input: child.stdout });
@@ -183,7 +200,8 @@ function startPython() {
     if (w) w.resolve(JSON.parse(line));
   });
   const fail = (why) => {
-    for (const w of waiting.splice(0)) w.reject(new Error(`${python} ppo_cartpole.py ${why} (needs torch, numpy and gymnasium: python3 -m pip install gymnasium)`));
+    for (const w of waiting.splice(0))
+      w.reject(new Error(`${python} ppo_cartpole.py ${why} (needs torch, numpy and gymnasium: python3 -m pip install gymnasium)`));
   };
   child.on('exit', (code) => fail(`exited with ${code}`));
   child.on('error', (e) => fail(`could not start: ${e.message}`));
@@ -214,19 +232,18 @@ function timeOurs(fn, k) {
 }
 
 const py = startPython();
-for (let i = 0; i < warmup; ++i) {
-  if (U) oursUpdate();
-  if (E) {
+if (U) for (let i = 0; i < warmup; ++i) oursUpdate();
+if (E)
+  for (let i = 0; i < warmupIters; ++i) {
     oursIteration();
     oursEnvs();
   }
-}
 const info = await py.ready;
 const live0 = torch.memoryStats().liveTensors;
 
 const acc = () => ({ times: [], cpu: [], rollout: [], update: [], roundRatios: [] });
 const res = { update: { ours: acc(), py: acc() }, iter: { ours: acc(), py: acc() }, env: { ours: acc(), py: acc() } };
-let lastLoss = { update: {}, iter: {} };
+const lastLoss = { update: {}, iter: {} };
 let pyE2eInfo = null;
 
 /** One round of one measurement, sides in the given order. */
@@ -345,10 +362,14 @@ else {
   );
   if (U) {
     const u = result.update;
-    console.log(`a. PPO update (engine only): ${batchSize} samples, ${s.updateEpochs} epochs x ${s.minibatches} minibatches of ${batchSize / s.minibatches}; ${u.reps_each} updates each`);
+    console.log(
+      `a. PPO update (engine only): ${batchSize} samples, ${s.updateEpochs} epochs x ${s.minibatches} minibatches of ${batchSize / s.minibatches}; ${u.reps_each} updates each`,
+    );
     console.log(`   ours    ${f(u.ours_ms)} ms/update  (CPU ${f(u.ours_cpu_ms)} ms)`);
     console.log(`   PyTorch ${f(u.pytorch_ms)} ms/update  (CPU ${f(u.pytorch_cpu_ms)} ms)`);
-    console.log(`   ratio PyTorch/ours time: ${f(u.ratio, 3)}x${goal(u.ratio)}; CPU ${f(u.cpu_ratio, 3)}x; per round ${u.round_ratios.join(', ')} (median ${u.round_ratio_median})`);
+    console.log(
+      `   ratio PyTorch/ours time: ${f(u.ratio, 3)}x${goal(u.ratio)}; CPU ${f(u.cpu_ratio, 3)}x; per round ${u.round_ratios.join(', ')} (median ${u.round_ratio_median})`,
+    );
   }
   if (E) {
     const e = result.e2e,
@@ -371,5 +392,8 @@ else {
       `   episodes finished: ours ${E.stats.episodes} (return EMA ${E.stats.returnEma?.toFixed(1)}), PyTorch ${pyE2eInfo?.episodes} (return EMA ${pyE2eInfo?.return_ema?.toFixed(1)})`,
     );
   }
-  if (liveGrowth !== 0) console.log(`   WARNING: live tensors grew by ${liveGrowth}`);
+  if (liveGrowth !== 0)
+    console.log(
+      `   WARNING: live tensors grew by ${liveGrowth}${E ? " (collectRollout leaves the int32 tensor of torch.tensor(actions).to('int64') to the garbage collector, one per rollout)" : ''}`,
+    );
 }

@@ -28,7 +28,8 @@ from torch.distributions.categorical import Categorical
 
 p = argparse.ArgumentParser()
 p.add_argument('--threads', type=int, default=1)
-p.add_argument('--warmup', type=int, default=2)
+p.add_argument('--warmup', type=int, default=20, help='untimed updates first')
+p.add_argument('--warmup-iters', type=int, default=8, help='untimed iterations first')
 p.add_argument('--seed', type=int, default=1)
 p.add_argument('--num-envs', type=int, default=4)
 p.add_argument('--num-steps', type=int, default=128)
@@ -272,9 +273,10 @@ def timed(fn, k):
     return times, cpu, out
 
 
-for _ in range(args.warmup):
-    if 'update' in modes:
+if 'update' in modes:
+    for _ in range(args.warmup):
         update_step()
+for _ in range(args.warmup_iters):
     if 'iter' in modes:
         iteration_step()
     if 'env' in modes:

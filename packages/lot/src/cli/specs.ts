@@ -136,6 +136,7 @@ export function trainSpec(domain: AnyDomain): CommandSpec {
       ...domain.examples.map((e) => `  ${e}`),
       '  lot report runs/',
       'Each run writes <runs-dir>/<group>/<method>-seed<k>/ with config.json, metrics.jsonl, checkpoint.pt and summary.json. Ctrl-C saves a checkpoint and stops; `lot resume <run folder>` continues.',
+      ...(domain.notes ?? []),
     ],
   };
 }

@@ -70,6 +70,8 @@ export interface Domain<S extends object, D> {
   readonly options: readonly OptionSpec[];
   /** Examples for its help. */
   readonly examples: readonly string[];
+  /** Paragraphs its help adds (what resume restores, how big checkpoints get). */
+  readonly notes?: readonly string[];
   /** Named recipes (`--preset NAME`): values of its and the harness's options, under --config and flags. */
   readonly presets?: CommandSpec['presets'];
   /**

@@ -8,7 +8,7 @@ import { parseRunConfig, type RunConfig } from './config.js';
 import type { AnyDomain, DomainRun, Evaluation } from './domain.js';
 import { DivergedError } from './errors.js';
 import type { RunFolder } from './folder.js';
-import type { ProgressSink } from './progress.js';
+import { formatLossValue, type ProgressSink } from './progress.js';
 import type { RunStatus, TrainSummary } from './records.js';
 import { freshState, loadRunCheckpoint, newAccum, type RunState, saveRunCheckpoint } from './state.js';
 
@@ -180,6 +180,7 @@ function progressMetrics(state: RunState, domain: AnyDomain): Record<string, num
     ...(a.correct ? { acc: a.correct / a.count } : {}),
     ...(a.klCount ? { kl: a.kl / a.klCount } : {}),
     [domain.metric.label]: state.last?.teacher[domain.metric.key],
+    ...(domain.metric.smoothedKey ? { [`${domain.metric.label} (EMA)`]: state.last?.teacher[domain.metric.smoothedKey] } : {}),
   };
 }
 
@@ -234,7 +235,7 @@ function evaluate(
     `train loss ${train.trainLoss?.toFixed(4) ?? '-'}${'trainAccuracy' in train ? ` acc ${show(train.trainAccuracy)}` : ''}`,
     `${domain.metric.label} ${show(value)}`,
     ...(ev.students.length ? [`student ${domain.metric.label} ${ev.students.map((s) => show(s[domain.metric.key])).join('/')}`] : []),
-    ...(kl.test !== null ? [`KL train ${kl.train?.toFixed(3) ?? '-'} test ${kl.test.toFixed(3)}`] : []),
+    ...(kl.test !== null ? [`KL train ${kl.train === null ? '-' : formatLossValue(kl.train)} test ${formatLossValue(kl.test)}`] : []),
     `${state.seconds.toFixed(1)}s`,
   ];
   log(parts.join(' | '));

@@ -30,6 +30,9 @@ export const rlDomain: Domain<RlSettings, null> = {
     `lot train rl --env ${CLASSIC_ENVS[0]} --seeds 0,1,2,3,4 --methods lot,teacher-only,equal-compute`,
     `lot train rl --env ${CLASSIC_ENVS[1]} --total-steps 200000 --n 2`,
   ],
+  notes: [
+    'One teacher step is one PPO update (--num-envs × --num-steps agent steps); --max-steps counts updates. A checkpoint is written at every evaluation (--eval-every updates) and at the end; it holds the models, optimizers, schedules, random generators, the environments (state and generators), the acting position and the cache of the last --cache-rollouts rollouts, so `lot resume` continues exactly where the run stopped.',
+  ],
   costRatio: (settings, n, relative) => ppoCostRatio(settings, n, relative),
   settingsFrom: rlSettingsFrom,
   parseSettings: parseRlSettings,
