@@ -23,7 +23,8 @@
 //                               [--seed 1] [--json]
 // --updates / --iters / --envs: timed repetitions per side per round of a, b and the
 // environments-alone timing. --warmup / --warmup-iters: untimed updates (a) and iterations (b)
-// per side first (ours needs ~15 updates before V8 has compiled the hot paths). --diag 0 drops ppo.py's approx_kl / clipfrac lines (PyTorch side).
+// per side first (ours needs ~15 updates before V8 has compiled the hot paths). --diag 0 drops
+// ppo.py's approx_kl / clipfrac lines (PyTorch side).
 // Needs Python torch, numpy and gymnasium (`python3 -m pip install gymnasium`); PYTHON picks the
 // interpreter.
 import { spawn } from 'node:child_process';
