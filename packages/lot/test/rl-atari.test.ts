@@ -88,7 +88,10 @@ describe('AtariVectorEnv on Breakout', { skip }, () => {
       assert.ok(first instanceof Uint8Array);
       assert.equal(first.length, 2 * OBS);
       for (let e = 0; e < 2; ++e) {
-        assert.ok(first.subarray(e * OBS, (e + 1) * OBS).some((x) => x > 0), `env ${e}: all pixels black`);
+        assert.ok(
+          first.subarray(e * OBS, (e + 1) * OBS).some((x) => x > 0),
+          `env ${e}: all pixels black`,
+        );
         assert.ok(stackIsOneFrame(first, e), `env ${e}: the reset stack repeats the first frame`);
       }
 

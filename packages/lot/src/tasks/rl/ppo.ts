@@ -200,14 +200,14 @@ export function collectRollout(agent: Agent, envs: VectorEnv, acting: ActingStat
   });
   const nextValue = torch.tidy(() => torch.noGrad(() => agent.act(toTensor(acting.obs, numEnvs)).value!.data() as Float32Array));
   const { advantages, returns } = computeGae(rewards, values, dones, nextValue, acting.done, numEnvs, s.gamma, s.gaeLambda);
-  return {
+  return torch.tidy(() => ({
     obs: toTensor(obsAll, rows),
     actions: torch.tensor(actions).to('int64'),
     logprobs: torch.tensor(logprobs),
     values: torch.tensor(values),
     advantages: torch.tensor(advantages),
     returns: torch.tensor(returns),
-  };
+  }));
 }
 
 const take = (batch: PpoBatch, index: Tensor): PpoBatch =>

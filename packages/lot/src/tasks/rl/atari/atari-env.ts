@@ -20,8 +20,10 @@
 // From then on this process is the only writer of cmd and the only reader of res, the worker the
 // only reader of cmd and writer of res: a dead worker shows here as EOF on res or EPIPE on cmd
 // (Node ignores SIGPIPE), and a dead parent shows to the worker as EOF on cmd, at which it exits.
-// The worker's stdout and stderr go to a log file in the same folder, whose last lines explain a
-// crash. This needs a POSIX system with FIFOs (Linux, macOS).
+// The worker's stdout and stderr go to a log file in the same folder, which this process keeps
+// open for reading: its last lines explain a crash. Once the worker has said hello the folder is
+// removed (every end is open), so nothing is left behind even when this process is killed. This
+// needs FIFOs that open read-write without blocking, and /proc to tell how a worker died: Linux.
 //
 // Lifetime: close() ends the worker (a close command, then SIGKILL if it lingers) and is
 // idempotent. The worker runs in its own process group, so a Ctrl-C at the terminal does not kill it
@@ -30,7 +32,7 @@
 // signal (the default action, process death, follows). If this process dies without any of these,
 // the worker sees EOF and exits by itself.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,13 +74,18 @@ const sleepMs = (ms: number): void => {
 
 const signalName = (n: number): string => Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
 
-/** The last `n` non-empty lines of a file ('' when unreadable). */
-function tail(path: string, n: number): string {
+/** The last `n` non-empty lines of the file open at `fd` (its last 64 KiB; '' when unreadable). */
+function tail(fd: number, n: number): string {
   try {
-    return readFileSync(path, 'utf8')
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(size, 65536));
+    const got = readSync(fd, buf, 0, buf.length, size - buf.length);
+    return buf
+      .subarray(0, got)
+      .toString('utf8')
       .split('\n')
       .map((l) => l.trimEnd())
-      .filter(Boolean)
+      .filter((l) => l && !/^A\.L\.E: Arcade Learning Environment|^\[Powered by Stella\]/.test(l))
       .slice(-n)
       .join(' | ');
   } catch {
@@ -144,8 +151,10 @@ export class AtariVectorEnv implements VectorEnv {
   /** The worker's ale-py, gymnasium and numpy versions. */
   readonly versions: Record<string, string>;
   private child: ChildProcess;
+  /** The temporary folder of the FIFOs and the log, removed once the worker has opened them. */
   private dir: string;
-  private logPath: string;
+  /** The worker's log (its stdout and stderr), open for reading. */
+  private logFd: number | null = null;
   private cmdFd: number | null = null;
   private resFd: number | null = null;
   private closed = false;
@@ -171,10 +180,10 @@ export class AtariVectorEnv implements VectorEnv {
         `the Atari Python environment (${atariVenvDir()}) is not ready: call ensureAtariPython() before new AtariVectorEnv()`,
       );
     }
-    if (process.platform === 'win32') throw new Error('the Atari environments need named pipes (FIFOs): Linux or macOS');
+    if (process.platform === 'win32') throw new Error('the Atari environments need named pipes (FIFOs) and /proc: Linux');
 
     this.dir = mkdtempSync(join(tmpdir(), 'lot-atari-'));
-    this.logPath = join(this.dir, 'worker.log');
+    const logPath = join(this.dir, 'worker.log');
     const cmdPath = join(this.dir, 'cmd');
     const resPath = join(this.dir, 'res');
     const fds: number[] = [];
@@ -187,8 +196,9 @@ export class AtariVectorEnv implements VectorEnv {
       const cmdBoth = openSync(cmdPath, 'r+');
       fds.push(cmdBoth);
       this.cmdFd = openSync(cmdPath, 'w');
-      const logFd = openSync(this.logPath, 'w');
+      const logFd = openSync(logPath, 'w');
       fds.push(logFd);
+      this.logFd = openSync(logPath, 'r');
       // Step 2: the worker gets the read-write ends as fds 3 (cmd) and 4 (res).
       this.child = spawn(
         python,
@@ -226,6 +236,9 @@ export class AtariVectorEnv implements VectorEnv {
     addHooks();
 
     const hello = this.receive(KIND.hello);
+    // The worker has opened its ends: nothing needs the paths any more, and nothing stays behind
+    // in the temporary folder even if this process is killed.
+    rmSync(this.dir, { recursive: true, force: true });
     const h = new DataView(hello.buffer, hello.byteOffset, hello.byteLength);
     const shape = [h.getInt32(8, true), h.getInt32(12, true), h.getInt32(16, true)];
     if (h.getInt32(0, true) !== numEnvs || shape.join() !== ATARI_OBS_SHAPE.join()) {
@@ -296,6 +309,10 @@ export class AtariVectorEnv implements VectorEnv {
     this.kill();
   }
 
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /** Kills the worker at once (SIGKILL) and removes its pipes; for the exit hook. */
   kill(): void {
     if (this.closed) return;
@@ -323,13 +340,13 @@ export class AtariVectorEnv implements VectorEnv {
   }
 
   private closeFds(): void {
-    for (const fd of [this.cmdFd, this.resFd]) {
+    for (const fd of [this.cmdFd, this.resFd, this.logFd]) {
       if (fd == null) continue;
       try {
         closeSync(fd);
       } catch {}
     }
-    this.cmdFd = this.resFd = null;
+    this.cmdFd = this.resFd = this.logFd = null;
   }
 
   private check(): void {
@@ -412,9 +429,11 @@ export class AtariVectorEnv implements VectorEnv {
       }
       const code = status?.code ?? this.child.exitCode;
       const signal = status?.signal ?? this.child.signalCode;
-      how = signal ? `was killed by ${signal}` : code != null ? `exited with code ${code}` : 'stopped answering';
+      // The worker ends with 128 + n on signal n (SIGINT, SIGTERM), as a shell would say.
+      const by = code != null && code > 128 && code < 160 ? ` (${signalName(code - 128)})` : '';
+      how = signal ? `was killed by ${signal}` : code != null ? `exited with code ${code}${by}` : 'stopped answering';
     }
-    const log = tail(this.logPath, 6);
+    const log = this.logFd == null ? '' : tail(this.logFd, 6);
     this.failure = new Error(`the Atari worker for ${this.envId} ${how}${log ? `: ${log}` : ''}`);
     this.kill();
     return this.failure;

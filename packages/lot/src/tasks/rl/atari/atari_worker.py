@@ -1,7 +1,8 @@
 """The Atari worker of AtariVectorEnv (atari-env.ts): `num` environments of one game, stepped in a
 batch, with the preprocessing of CleanRL's ppo_atari as the LoT reference runs it:
 
-    gym.make(<Game>NoFrameskip-v4)
+    gym.make(<Game>NoFrameskip-v4)  with the reference's time limit: gym 0.23 / ale-py 0.7's
+                                TimeLimit of 400,000 frames (ale-py 0.12 would end at 108,000)
     → RecordEpisodeStatistics   raw whole-game return and length (in emulator frames): reported
     → NoopResetEnv(30)          1..30 random no-ops at each real reset
     → MaxAndSkipEnv(4)          each action for 4 frames, max of the last two
@@ -44,6 +45,7 @@ MAGIC = b"LOTA"
 OP_RESET, OP_STEP, OP_CLOSE = 1, 2, 3
 HELLO, RESET, STEP, ERROR = 0, 1, 2, 255
 STACK, SIZE = 4, 84
+MAX_FRAMES = 400_000
 
 
 def on_signal(signum, _frame):
@@ -234,7 +236,9 @@ def main():
             sys.exit(2)
 
         def make_env():
-            env = gym.make(a.env_id)
+            # The reference's NoFrameskip-v4 (gym 0.23.1, ale-py 0.7.4): no frame cap in the ALE,
+            # and a TimeLimit of 100,000 × 4 frames (ale-py 0.12 registers a 108,000-frame cap).
+            env = gym.make(a.env_id, max_num_frames_per_episode=None, max_episode_steps=MAX_FRAMES)
             env = gym.wrappers.RecordEpisodeStatistics(env)
             env = NoopResetEnv(env, noop_max=30)
             env = MaxAndSkipEnv(env, skip=4)
@@ -308,8 +312,8 @@ def main():
                 )
             else:
                 raise ValueError(f"unknown command {op}")
-        except BrokenPipeError:
-            break
+        except BrokenPipeError:  # the parent went away while we were answering
+            os._exit(0)
         except Exception as e:  # noqa: BLE001 - reported to the parent, which raises it
             ch.send(ERROR, f"{type(e).__name__}: {e}".encode())
             sys.exit(2)

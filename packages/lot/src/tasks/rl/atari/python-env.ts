@@ -107,7 +107,7 @@ export async function ensureAtariPython(log: (line: string) => void = defaultLog
   const basePath = findProgram(base);
   if (!basePath) {
     throw new AtariPythonError(
-      `the Atari environments need Python 3, and ${base} was not found on PATH: install python3 with its venv module (Debian: apt-get install python3 python3-venv), or set LOT_PYTHON to a Python 3 interpreter`,
+      `the Atari environments need Python 3, and ${base} was not found${base.includes('/') ? '' : ' on PATH'}: install python3 with its venv module (Debian: apt-get install python3 python3-venv), or set LOT_PYTHON to a Python 3 interpreter`,
     );
   }
   const version = await runProgram(basePath, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], 60_000);
