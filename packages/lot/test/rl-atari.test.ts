@@ -193,3 +193,61 @@ describe('AtariVectorEnv on Breakout', { skip }, () => {
     }
   });
 });
+
+describe('lot train rl on an Atari game', () => {
+  test('the Nature CNN teacher equals teacher-only after the first update; a resumed run restarts its episodes and completes', {
+    skip,
+  }, async () => {
+    const torch = await import('@lot/torch');
+    const { parseArgs } = await import('../src/cli/options.js');
+    const { trainSpec } = await import('../src/cli/specs.js');
+    const { resolveTrainRuns } = await import('../src/cli/train.js');
+    const { RunFolder, trainRun } = await import('../src/harness/index.js');
+    const { rlDomain } = await import('../src/tasks/rl/domain.js');
+    const { tempDir } = await import('./cli-helpers.js');
+    torch.setNumThreads(1);
+    const domain = rlDomain as unknown as Parameters<typeof trainRun>[1];
+    const args = [
+      '--env',
+      GAME,
+      '--num-envs',
+      '2',
+      '--num-steps',
+      '16',
+      '--minibatches',
+      '2',
+      '--update-epochs',
+      '1',
+      '--cache-rollouts',
+      '2',
+    ];
+    const [lotCfg, onlyCfg] = await resolveTrainRuns(
+      domain,
+      parseArgs([...args, '--methods', 'lot,teacher-only', '--total-steps', '96', '--threads', '1'], trainSpec(domain)),
+    );
+    assert.equal(lotCfg!.teacher, 'nature-cnn', 'the network follows the environment');
+    const root = tempDir('rl-atari');
+    const quiet = { log: () => {} };
+    const stopAfterOne = () => {
+      let reads = 0;
+      return {
+        get stop() {
+          return ++reads > 1;
+        },
+        set stop(_v) {},
+      };
+    };
+    const a = RunFolder.create(root, 'lot', lotCfg);
+    const b = RunFolder.create(root, 'only', onlyCfg);
+    assert.equal((await trainRun(a, domain, { ...quiet, signal: stopAfterOne() })).status, 'interrupted');
+    assert.equal((await trainRun(b, domain, { ...quiet, signal: stopAfterOne() })).status, 'interrupted');
+    const teacherOf = (f: InstanceType<typeof RunFolder>) =>
+      (torch.load(f.checkpointPath) as Record<string, Record<string, Record<string, import('@lot/torch').Tensor>>>).models!.teacher!;
+    const [ta, tb] = [teacherOf(a), teacherOf(b)];
+    for (const [k, t] of Object.entries(ta)) assert.ok(torch.allclose(t, tb[k]!, 0, 0), `teacher ${k} differs from teacher-only's`);
+    const resumed = await trainRun(a, domain, quiet);
+    assert.equal(resumed.status, 'complete');
+    assert.equal(resumed.teacherSteps, 3);
+    assert.equal(resumed.final!.teacher.agentSteps, 96);
+  });
+});

@@ -33,7 +33,7 @@ export function trainRequestFrom(domain: AnyDomain, p: Parsed): TrainRequest {
   const v = p.values;
   const methods = new Set(v.choiceList('methods', METHODS));
   if (v.has('baseline')) for (const b of v.choiceList('baseline', METHODS)) methods.add(b);
-  const teacher = v.string('teacher');
+  const teacher = v.isExplicit('teacher') ? v.string('teacher') : (domain.defaultModelFor?.(v) ?? v.string('teacher'));
   return {
     kind: domain.name,
     teacher,

@@ -63,6 +63,8 @@ export interface Domain<S extends object, D> {
   /** Model names for --teacher and --student, and the default. */
   readonly models: readonly string[];
   readonly defaultModel: string;
+  /** The default model given the other flags, when it depends on them (RL: the Nature CNN for Atari games); default `defaultModel`. */
+  defaultModelFor?(values: OptionValues): string;
   readonly metric: PrimaryMetric;
   /** The metric of a run with these settings, when it depends on them (RL: the environment's reward threshold); default `metric`. */
   metricFor?(settings: S): PrimaryMetric;

@@ -4,7 +4,7 @@
 // episodes' returns) every --eval-every updates.
 import type { Domain } from '../../harness/index.js';
 import { CLASSIC_ENVS, type ClassicEnvId, REWARD_THRESHOLD } from './envs/env.js';
-import { parseRlSettings, ppoCostRatio, RL_MODELS, type RlSettings, rlOptions, rlSettingsFrom } from './settings.js';
+import { modelForEnv, parseRlSettings, ppoCostRatio, RL_MODELS, type RlSettings, rlOptions, rlSettingsFrom } from './settings.js';
 
 /** The teacher's training episodes: raw returns (mean of the episodes since the last evaluation) and their EMA, against agent steps. */
 const RETURN = {
@@ -16,11 +16,12 @@ const RETURN = {
   smoothedKey: 'episodicReturnEma',
 } as const;
 
-export const rlDomain: Domain<RlSettings, null> = {
+export const rlDomain: Domain<RlSettings, unknown> = {
   name: 'rl',
-  summary: 'PPO agents on classic control (CartPole-v1, Acrobot-v1); one teacher step is one PPO update',
+  summary: 'PPO agents on classic control (CartPole-v1, Acrobot-v1) and Atari games (the ALE); one teacher step is one PPO update',
   models: RL_MODELS,
   defaultModel: 'mlp',
+  defaultModelFor: (v) => modelForEnv(v.string('env')),
   metric: RETURN,
   metricFor: (s) => ({ ...RETURN, threshold: REWARD_THRESHOLD[s.env as ClassicEnvId] }),
   options: rlOptions(),
@@ -31,7 +32,8 @@ export const rlDomain: Domain<RlSettings, null> = {
     `lot train rl --env ${CLASSIC_ENVS[1]} --total-steps 200000 --n 2`,
   ],
   notes: [
-    'One teacher step is one PPO update (--num-envs × --num-steps agent steps); --max-steps counts updates. A checkpoint is written at every evaluation (--eval-every updates) and at the end; it holds the models, optimizers, schedules, random generators, the environments (state and generators), the acting position and the cache of the last --cache-rollouts rollouts, so `lot resume` continues exactly where the run stopped.',
+    'One teacher step is one PPO update (--num-envs × --num-steps agent steps); --max-steps counts updates. --teacher and --student default to the network the environment needs: mlp for classic control, nature-cnn for Atari games.',
+    "A checkpoint is written at every evaluation (--eval-every updates) and at the end. It holds the models, optimizers, schedules, random generators, episode statistics and the cache of the last --cache-rollouts rollouts; for classic control also the environments (state and generators) and the acting position, so `lot resume` continues exactly. Atari emulators are not saved: a resumed Atari run restarts its environments' episodes. An Atari checkpoint holds the cache of observations: --cache-rollouts × --num-envs × --num-steps × 28,224 bytes, 289 MB with the defaults, so give Atari runs a larger --eval-every (e.g. 50).",
   ],
   costRatio: (settings, n, relative) => ppoCostRatio(settings, n, relative),
   settingsFrom: rlSettingsFrom,

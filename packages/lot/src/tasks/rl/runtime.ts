@@ -6,8 +6,10 @@ import * as torch from '@lot/torch';
 import type { Tensor } from '@lot/torch';
 import type { DomainRun, DomainRuntime, Evaluation, RunConfig, Schedule } from '../../harness/index.js';
 import { klTau, type Learner, relativeCostFromParameters } from '../../lot/index.js';
+import { AtariVectorEnv } from './atari/atari-env.js';
+import { type AtariPython, ensureAtariPython } from './atari/python-env.js';
 import { ClassicVectorEnv, type ClassicVectorEnvState } from './envs/vector.js';
-import { MlpAgent } from './networks.js';
+import { type Agent, MlpAgent, NatureCnnAgent } from './networks.js';
 import {
   type ActingState,
   collectRollout,
@@ -19,16 +21,24 @@ import {
   ppoUpdate,
   type Rollout,
 } from './ppo.js';
-import { type RlSettings, updatesOf } from './settings.js';
+import { isAtariEnvId, type RlSettings, updatesOf } from './settings.js';
 
 type RlRunConfig = RunConfig & RlSettings;
 
-function createRlRun(cfg: RlRunConfig): DomainRun<PpoBatch, PpoOutput> {
-  const envs = new ClassicVectorEnv(cfg.env, cfg.numEnvs, cfg.seed);
+/** The environments of a run: classic control in this process, or Atari games in an ALE worker (`python`: its venv). */
+function makeEnvs(cfg: RlRunConfig, python: AtariPython | null): ClassicVectorEnv | AtariVectorEnv {
+  if (!isAtariEnvId(cfg.env)) return new ClassicVectorEnv(cfg.env, cfg.numEnvs, cfg.seed);
+  if (!python) throw new Error(`${cfg.env}: the Atari environments need the emulator's Python environment, which was not prepared`);
+  return new AtariVectorEnv(cfg.env, cfg.numEnvs, cfg.seed, { python: python.python });
+}
+
+function createRlRun(cfg: RlRunConfig, python: AtariPython | null): DomainRun<PpoBatch, PpoOutput> {
+  const envs = makeEnvs(cfg, python);
+  const atari = envs instanceof AtariVectorEnv;
   const updates = updatesOf(cfg);
   const learner = (seed: number, lr: number, weightDecay: number): Learner => {
     torch.manualSeed(seed);
-    const model = new MlpAgent(envs.obsSize, envs.actions);
+    const model: Agent = atari ? new NatureCnnAgent(envs.actions) : new MlpAgent((envs as ClassicVectorEnv).obsSize, envs.actions);
     return {
       model,
       optimizer: new torch.optim.Adam(model.parameters(), { lr, eps: 1e-5, weightDecay }),
@@ -62,7 +72,7 @@ function createRlRun(cfg: RlRunConfig): DomainRun<PpoBatch, PpoOutput> {
     studentRelativeCost: students.map((s) => relativeCostFromParameters(teacher.model, s.model)),
     stepsPerEpoch: updates,
     unit: 'step',
-    mainBatch: (): Rollout => collectRollout(teacher.model as MlpAgent, envs, acting, stats, cfg),
+    mainBatch: (): Rollout => collectRollout(teacher.model as Agent, envs, acting, stats, cfg),
     cursorBatch: () => {
       throw new Error("PPO has no students' cursor: the students walk the cache of rollouts");
     },
@@ -87,8 +97,8 @@ function createRlRun(cfg: RlRunConfig): DomainRun<PpoBatch, PpoOutput> {
         last && trainer.students.length
           ? torch.tidy(() =>
               torch.noGrad(() => {
-                const t = (trainer.teacher.model as MlpAgent).act(last, false).logits;
-                const s = (trainer.students[0]!.model as MlpAgent).act(last, false).logits;
+                const t = (trainer.teacher.model as Agent).act(last, false).logits;
+                const s = (trainer.students[0]!.model as Agent).act(last, false).logits;
                 return klTau(t, s, cfg.tau).item();
               }),
             )
@@ -96,17 +106,25 @@ function createRlRun(cfg: RlRunConfig): DomainRun<PpoBatch, PpoOutput> {
       // The students never act: they have no return of their own.
       return { teacher: teacherMetrics, students: [], kl };
     },
+    // Classic control saves its environments and acting position, so resume is exact; Atari
+    // games cannot save the emulators' state here: on resume their episodes start afresh.
     saveState: () => ({
-      envs: envs.state() as unknown as torch.Saveable,
-      acting: { obs: torch.tensor(acting.obs), done: torch.tensor(acting.done) },
+      ...(envs instanceof ClassicVectorEnv
+        ? {
+            envs: envs.state() as unknown as torch.Saveable,
+            acting: { obs: torch.tensor(acting.obs), done: torch.tensor(acting.done) },
+          }
+        : {}),
       stats: { ...stats, recent: stats.recent.map((e) => [e.return, e.length]) },
       lastReturn,
       cache: [...cache],
     }),
     loadState(saved) {
-      envs.loadState(saved.envs as unknown as ClassicVectorEnvState);
-      const a = saved.acting as { obs: Tensor; done: Tensor };
-      acting = { obs: a.obs.data() as Float32Array, done: a.done.data() as Float32Array };
+      if (envs instanceof ClassicVectorEnv) {
+        envs.loadState(saved.envs as unknown as ClassicVectorEnvState);
+        const a = saved.acting as { obs: Tensor; done: Tensor };
+        acting = { obs: a.obs.data() as Float32Array, done: a.done.data() as Float32Array };
+      }
       const s = saved.stats as { agentSteps: number; episodes: number; returnEma: number | null; recent: [number, number][] };
       stats = {
         agentSteps: s.agentSteps,
@@ -118,12 +136,17 @@ function createRlRun(cfg: RlRunConfig): DomainRun<PpoBatch, PpoOutput> {
       torch.dispose(cache);
       cache = (saved.cache as Tensor[]).map((t) => torch.keep(t.clone()));
     },
-    dispose: () => torch.dispose(cache),
+    dispose: () => {
+      torch.dispose(cache);
+      if (envs instanceof AtariVectorEnv) envs.close();
+    },
   };
 }
 
-export const rlRuntime: DomainRuntime<RlSettings, null> = {
-  loadData: async () => null,
-  describeData: () => 'environments simulated in TypeScript',
-  createRun: (cfg) => createRlRun(cfg as RlRunConfig) as unknown as DomainRun<unknown>,
+export const rlRuntime: DomainRuntime<RlSettings, AtariPython | null> = {
+  // The emulator's Python environment is made once, before the first run (minutes the first time).
+  loadData: async (cfg, log) => (isAtariEnvId(cfg.env) ? ensureAtariPython(log) : null),
+  describeData: (python) =>
+    python ? `Atari through ale-py ${python.versions['ale-py'] ?? '?'} (${python.python})` : 'environments simulated in TypeScript',
+  createRun: (cfg, python) => createRlRun(cfg as RlRunConfig, python) as unknown as DomainRun<unknown>,
 };

@@ -5,9 +5,13 @@ import { Fields, type OptionSpec, type OptionValues, UsageError } from '../../ha
 import { CLASSIC_ENVS } from './envs/env.js';
 import type { PpoSettings } from './ppo.js';
 
-export const RL_MODELS = ['mlp'] as const;
+/** mlp: ppo.py's agent (vector observations); nature-cnn: ppo_atari's (stacked frames). */
+export const RL_MODELS = ['mlp', 'nature-cnn'] as const;
 /** linear: to 0 over all updates (ppo.py); cosine: to --lr-min (the reference's Atari schedule). */
 export const RL_SCHEDULES = ['linear', 'cosine', 'constant'] as const;
+
+/** Whether `id` names an Atari game as the ALE worker takes it: <Game>NoFrameskip-v4. */
+export const isAtariEnvId = (id: string): boolean => /^[A-Za-z0-9]+NoFrameskip-v4$/.test(id);
 
 export interface RlSettings extends PpoSettings {
   env: string;
@@ -22,8 +26,10 @@ export interface RlSettings extends PpoSettings {
   studentWeightDecay: number;
 }
 
+type FamilyDefaults = Record<string, number | string>;
+
 /** ppo.py's settings, LOT.md's classic-control LoT setting, and a budget where the curves still differ. */
-const CLASSIC_DEFAULTS = {
+const CLASSIC_DEFAULTS: FamilyDefaults = {
   'total-steps': 100_000,
   'num-envs': 4,
   'num-steps': 128,
@@ -40,88 +46,101 @@ const CLASSIC_DEFAULTS = {
   schedule: 'linear',
   'student-weight-decay': 1e-4,
   'cache-rollouts': 10,
-} as const;
+};
+
+/** The LoT reference's Atari settings (ppo_atari with clip 0.1 and a cosine to 2.5e-6; 20 M agent steps). */
+const ATARI_DEFAULTS: FamilyDefaults = {
+  ...CLASSIC_DEFAULTS,
+  'total-steps': 20_000_000,
+  'num-envs': 8,
+  'clip-coef': 0.1,
+  'lr-min': 2.5e-6,
+  schedule: 'cosine',
+};
+
+const familyDefaults = (env: string): FamilyDefaults => (isAtariEnvId(env) ? ATARI_DEFAULTS : CLASSIC_DEFAULTS);
+/** "4 (Atari: 8)" where the families differ. */
+const shown = (name: string): string =>
+  CLASSIC_DEFAULTS[name] === ATARI_DEFAULTS[name]
+    ? String(CLASSIC_DEFAULTS[name])
+    : `${CLASSIC_DEFAULTS[name]} (Atari: ${ATARI_DEFAULTS[name]})`;
+
+type RlOption = Omit<OptionSpec, 'default' | 'defaultText'>;
+/** An option whose default depends on the environment's family: shown for both, applied in rlSettingsFrom. */
+const perFamily = (o: RlOption): OptionSpec => ({ ...o, defaultText: shown(o.name) });
 
 export const rlOptions = (): OptionSpec[] => [
   {
     name: 'env',
     type: 'string',
     default: 'CartPole-v1',
-    choices: CLASSIC_ENVS,
     placeholder: 'ID',
-    help: 'environment (classic control, simulated in TypeScript with gymnasium dynamics)',
+    help: `environment: ${CLASSIC_ENVS.join(' or ')} (simulated in TypeScript with gymnasium's dynamics), or an Atari game <Game>NoFrameskip-v4 (the Arcade Learning Environment, in a Python worker with its own virtual environment, made on first use)`,
   },
-  {
+  perFamily({
     name: 'total-steps',
     type: 'int',
-    default: CLASSIC_DEFAULTS['total-steps'],
     min: 1,
     placeholder: 'N',
     help: 'agent steps per run (LoT and teacher-only; equal compute runs more)',
-  },
-  { name: 'num-envs', type: 'int', default: CLASSIC_DEFAULTS['num-envs'], min: 1, help: 'parallel environments' },
-  { name: 'num-steps', type: 'int', default: CLASSIC_DEFAULTS['num-steps'], min: 1, help: 'steps per environment per rollout' },
-  { name: 'minibatches', type: 'int', default: CLASSIC_DEFAULTS.minibatches, min: 1, help: 'minibatches per PPO epoch' },
-  { name: 'update-epochs', type: 'int', default: CLASSIC_DEFAULTS['update-epochs'], min: 1, help: 'PPO epochs per update' },
-  { name: 'gamma', type: 'number', default: CLASSIC_DEFAULTS.gamma, min: 0, max: 1, help: 'discount γ' },
-  { name: 'gae-lambda', type: 'number', default: CLASSIC_DEFAULTS['gae-lambda'], min: 0, max: 1, help: 'GAE λ' },
-  { name: 'clip-coef', type: 'number', default: CLASSIC_DEFAULTS['clip-coef'], min: 0, help: 'policy and value clip ε' },
-  { name: 'ent-coef', type: 'number', default: CLASSIC_DEFAULTS['ent-coef'], min: 0, help: 'entropy bonus coefficient' },
-  { name: 'vf-coef', type: 'number', default: CLASSIC_DEFAULTS['vf-coef'], min: 0, help: 'value loss coefficient' },
-  {
-    name: 'max-grad-norm',
-    type: 'number',
-    default: CLASSIC_DEFAULTS['max-grad-norm'],
-    min: 0,
-    help: 'gradient-norm clip per model (0: none)',
-  },
-  { name: 'lr', type: 'number', default: CLASSIC_DEFAULTS.lr, min: 0, minExclusive: true, help: 'learning rate (Adam, eps 1e-5)' },
+  }),
+  perFamily({ name: 'num-envs', type: 'int', min: 1, help: 'parallel environments' }),
+  perFamily({ name: 'num-steps', type: 'int', min: 1, help: 'steps per environment per rollout' }),
+  perFamily({ name: 'minibatches', type: 'int', min: 1, help: 'minibatches per PPO epoch' }),
+  perFamily({ name: 'update-epochs', type: 'int', min: 1, help: 'PPO epochs per update' }),
+  perFamily({ name: 'gamma', type: 'number', min: 0, max: 1, help: 'discount γ' }),
+  perFamily({ name: 'gae-lambda', type: 'number', min: 0, max: 1, help: 'GAE λ' }),
+  perFamily({ name: 'clip-coef', type: 'number', min: 0, help: 'policy and value clip ε' }),
+  perFamily({ name: 'ent-coef', type: 'number', min: 0, help: 'entropy bonus coefficient' }),
+  perFamily({ name: 'vf-coef', type: 'number', min: 0, help: 'value loss coefficient' }),
+  perFamily({ name: 'max-grad-norm', type: 'number', min: 0, help: 'gradient-norm clip per model (0: none)' }),
+  perFamily({ name: 'lr', type: 'number', min: 0, minExclusive: true, help: 'learning rate (Adam, eps 1e-5)' }),
   { name: 'student-lr', type: 'number', min: 0, minExclusive: true, defaultText: "the teacher's --lr", help: "students' learning rate" },
-  { name: 'lr-min', type: 'number', default: CLASSIC_DEFAULTS['lr-min'], min: 0, help: 'final learning rate of the cosine schedule' },
-  {
-    name: 'schedule',
-    type: 'string',
-    default: CLASSIC_DEFAULTS.schedule,
-    choices: RL_SCHEDULES,
-    help: 'learning-rate schedule over all updates',
-  },
-  {
-    name: 'student-weight-decay',
-    type: 'number',
-    default: CLASSIC_DEFAULTS['student-weight-decay'],
-    min: 0,
-    help: "students' Adam weight decay",
-  },
-  {
-    name: 'cache-rollouts',
-    type: 'int',
-    default: CLASSIC_DEFAULTS['cache-rollouts'],
-    min: 1,
-    help: "rollouts whose observations the students' cache passes walk",
-  },
+  perFamily({ name: 'lr-min', type: 'number', min: 0, help: 'final learning rate of the cosine schedule' }),
+  perFamily({ name: 'schedule', type: 'string', choices: RL_SCHEDULES, help: 'learning-rate schedule over all updates' }),
+  perFamily({ name: 'student-weight-decay', type: 'number', min: 0, help: "students' Adam weight decay" }),
+  perFamily({ name: 'cache-rollouts', type: 'int', min: 1, help: "rollouts whose observations the students' cache passes walk" }),
 ];
 
+/** The agent an environment needs: the Nature CNN for Atari frames, the MLP otherwise. */
+export const modelForEnv = (env: string): (typeof RL_MODELS)[number] => (isAtariEnvId(env) ? 'nature-cnn' : 'mlp');
+
 export function rlSettingsFrom(v: OptionValues): RlSettings {
-  const lr = v.number('lr');
+  const env = v.string('env');
+  if (!(CLASSIC_ENVS as readonly string[]).includes(env) && !isAtariEnvId(env)) {
+    throw new UsageError(
+      `--env ${env} is not an environment here: use ${CLASSIC_ENVS.join(' or ')}, or an Atari game as <Game>NoFrameskip-v4 (e.g. BreakoutNoFrameskip-v4)`,
+    );
+  }
+  const model = modelForEnv(env);
+  for (const flag of ['teacher', 'student']) {
+    const names = v.isExplicit(flag) ? (flag === 'teacher' ? [v.string(flag)] : v.stringList(flag)) : [];
+    const wrong = names.find((n) => n !== model);
+    if (wrong) throw new UsageError(`--${flag} ${wrong} cannot act in ${env}: its observations need --${flag} ${model}`);
+  }
+  const family = familyDefaults(env);
+  const num = (name: string): number => (v.isExplicit(name) ? v.number(name) : Number(family[name]));
+  const lr = num('lr');
+  const schedule = v.isExplicit('schedule') ? v.choice('schedule', RL_SCHEDULES) : (family.schedule as RlSettings['schedule']);
   const s: RlSettings = {
-    env: v.choice('env', CLASSIC_ENVS),
-    totalSteps: v.number('total-steps'),
-    numEnvs: v.number('num-envs'),
-    numSteps: v.number('num-steps'),
-    minibatches: v.number('minibatches'),
-    updateEpochs: v.number('update-epochs'),
-    gamma: v.number('gamma'),
-    gaeLambda: v.number('gae-lambda'),
-    clipCoef: v.number('clip-coef'),
-    entCoef: v.number('ent-coef'),
-    vfCoef: v.number('vf-coef'),
-    maxGradNorm: v.number('max-grad-norm'),
+    env,
+    totalSteps: num('total-steps'),
+    numEnvs: num('num-envs'),
+    numSteps: num('num-steps'),
+    minibatches: num('minibatches'),
+    updateEpochs: num('update-epochs'),
+    gamma: num('gamma'),
+    gaeLambda: num('gae-lambda'),
+    clipCoef: num('clip-coef'),
+    entCoef: num('ent-coef'),
+    vfCoef: num('vf-coef'),
+    maxGradNorm: num('max-grad-norm'),
     lr,
     studentLr: v.optionalNumber('student-lr') ?? lr,
-    lrMin: v.number('lr-min'),
-    schedule: v.choice('schedule', RL_SCHEDULES),
-    studentWeightDecay: v.number('student-weight-decay'),
-    cacheRollouts: v.number('cache-rollouts'),
+    lrMin: num('lr-min'),
+    schedule,
+    studentWeightDecay: num('student-weight-decay'),
+    cacheRollouts: num('cache-rollouts'),
   };
   checkRlSettings(s);
   return s;
@@ -142,7 +161,7 @@ function checkRlSettings(s: RlSettings): void {
 export function parseRlSettings(raw: unknown, where: string): RlSettings {
   const f = Fields.of(raw, where);
   return {
-    env: f.choice('env', CLASSIC_ENVS),
+    env: f.str('env'),
     totalSteps: f.int('totalSteps'),
     numEnvs: f.int('numEnvs'),
     numSteps: f.int('numSteps'),

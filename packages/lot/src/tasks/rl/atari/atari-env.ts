@@ -37,10 +37,10 @@ import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { VectorEnv, VectorStep } from '../ppo.js';
+import { isAtariEnvId } from '../settings.js';
 import { atariVenvDir, findAtariPython } from './python-env.js';
 
-/** Whether `id` names an Atari game as the worker takes it: <Game>NoFrameskip-v4. */
-export const isAtariEnvId = (id: string): boolean => /^[A-Za-z]+NoFrameskip-v4$/.test(id);
+export { isAtariEnvId };
 
 export const ATARI_OBS_SHAPE: readonly number[] = [4, 84, 84];
 const OBS_SIZE = 4 * 84 * 84;
