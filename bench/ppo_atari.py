@@ -1,0 +1,386 @@
+# PPO on BreakoutNoFrameskip-v4, PyTorch side (driven by ppo_atari.mjs): CleanRL's ppo_atari.py loop
+# as it is written (Nature CNN Agent with layer_init, x / 255, Categorical, the clipped losses with
+# clip 0.1, clip_grad_norm_ 0.5, Adam 2.5e-4 eps 1e-5, lr annealed linearly per iteration) on the
+# SAME environments as ours: the wrapper chain of our Atari worker
+# (packages/lot/src/tasks/rl/atari/atari_worker.py: its make_wrappers and constants are imported,
+# its make_env, which is local to its main(), is rebuilt here line for line) in a gymnasium
+# SyncVectorEnv in this process, as CleanRL does (same-step autoreset, as gymnasium 0.29 that
+# CleanRL pins, and as our worker). Timed pieces:
+#   iter:    one iteration of ppo_atari's loop: lr annealing, a rollout of num_envs x num_steps,
+#            the bootstrap value, GAE, the update (update_epochs x num_minibatches); the time is
+#            split into the vector-environment steps, the acting forward passes (x / 255 -> trunk ->
+#            heads, the bootstrap value included), the rest of the rollout (Categorical sampling,
+#            log-probabilities, copies into the buffers, GAE, the flat batch) and the update;
+#   env:     num_steps vector-environment steps alone (fixed actions) in a SyncVectorEnv;
+#   envloop: the same steps through our worker's own step loop (atari_worker.py main(): step each
+#            env, reset the ended ones, copy into one obs array, build the answer's bytes) without
+#            the pipe, so ours minus this is what the pipe costs.
+# ppo_atari's approx_kl / clipfrac lines stay in the minibatch loop (--diag 0 drops them); its
+# TensorBoard logging and prints are left out.
+# Protocol: prints {"ready": true, ...} after the warm-up; each stdin line "iter K", "env K" or
+# "envloop K" is answered with one JSON line of K timings (wall and CPU seconds); "quit" ends.
+# Needs torch, numpy, gymnasium, ale-py and opencv-python-headless
+# (python3 -m pip install ale-py gymnasium opencv-python-headless).
+import argparse
+import json
+import os
+import signal
+import struct
+import sys
+import time
+
+import ale_py
+import cv2
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.optim as optim
+from torch.distributions.categorical import Categorical
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'packages', 'lot', 'src', 'tasks', 'rl', 'atari'))
+import atari_worker  # noqa: E402
+
+# Importing the worker installs its SIGINT/SIGTERM handlers (os._exit); this process keeps Python's.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+p = argparse.ArgumentParser()
+p.add_argument('--threads', type=int, default=1)
+p.add_argument('--warmup-iters', type=int, default=1, help='untimed iterations first')
+p.add_argument('--seed', type=int, default=1)
+p.add_argument('--env-id', default='BreakoutNoFrameskip-v4')
+p.add_argument('--num-envs', type=int, default=8)
+p.add_argument('--num-steps', type=int, default=128)
+p.add_argument('--num-minibatches', type=int, default=4)
+p.add_argument('--update-epochs', type=int, default=4)
+p.add_argument('--learning-rate', type=float, default=2.5e-4)
+p.add_argument('--gamma', type=float, default=0.99)
+p.add_argument('--gae-lambda', type=float, default=0.95)
+p.add_argument('--clip-coef', type=float, default=0.1)
+p.add_argument('--ent-coef', type=float, default=0.01)
+p.add_argument('--vf-coef', type=float, default=0.5)
+p.add_argument('--max-grad-norm', type=float, default=0.5)
+p.add_argument('--total-timesteps', type=int, default=10_000_000, help='lr annealing horizon (ppo_atari default)')
+p.add_argument('--env-steps', type=int, default=None, help='vector steps of env / envloop (default num_steps)')
+p.add_argument('--diag', type=int, default=1, help="ppo_atari's approx_kl / clipfrac lines in the minibatch loop")
+p.add_argument('--modes', default='iter,env,envloop')
+args = p.parse_args()
+args.batch_size = args.num_envs * args.num_steps
+args.minibatch_size = args.batch_size // args.num_minibatches
+args.num_iterations = args.total_timesteps // args.batch_size
+args.env_steps = args.env_steps or args.num_steps
+torch.set_num_threads(args.threads)
+modes = set(args.modes.split(','))
+
+gym.register_envs(ale_py)
+NoopResetEnv, MaxAndSkipEnv, EpisodicLifeEnv, FireResetEnv, ClipRewardEnv, Cv2GrayScale = atari_worker.make_wrappers(gym, np, cv2)
+SIZE, STACK, MAX_FRAMES = atari_worker.SIZE, atari_worker.STACK, atari_worker.MAX_FRAMES
+
+
+def make_env(env_id):
+    """atari_worker.py's make_env (grayscale 'cv2', the product's default), as a SyncVectorEnv thunk."""
+
+    def thunk():
+        env = gym.make(env_id, max_num_frames_per_episode=None, max_episode_steps=MAX_FRAMES)
+        env = gym.wrappers.RecordEpisodeStatistics(env)
+        env = NoopResetEnv(env, noop_max=30)
+        env = MaxAndSkipEnv(env, skip=4)
+        env = EpisodicLifeEnv(env)
+        if 'FIRE' in env.unwrapped.get_action_meanings():
+            env = FireResetEnv(env)
+        env = ClipRewardEnv(env)
+        env = gym.wrappers.ResizeObservation(env, (SIZE, SIZE))
+        env = Cv2GrayScale(env)
+        env = gym.wrappers.FrameStackObservation(env, STACK)
+        return env
+
+    return thunk
+
+
+def vector_env():
+    return gym.vector.SyncVectorEnv(
+        [make_env(args.env_id) for i in range(args.num_envs)], autoreset_mode=gym.vector.AutoresetMode.SAME_STEP
+    )
+
+
+def layer_init(layer, std=np.sqrt(2), bias_const=0.0):
+    torch.nn.init.orthogonal_(layer.weight, std)
+    torch.nn.init.constant_(layer.bias, bias_const)
+    return layer
+
+
+# Seconds spent in the agent's forward passes (ppo_atari's lines, with a clock around them).
+forward_time = [0.0]
+
+
+class Agent(nn.Module):
+    def __init__(self, envs):
+        super().__init__()
+        self.network = nn.Sequential(
+            layer_init(nn.Conv2d(4, 32, 8, stride=4)),
+            nn.ReLU(),
+            layer_init(nn.Conv2d(32, 64, 4, stride=2)),
+            nn.ReLU(),
+            layer_init(nn.Conv2d(64, 64, 3, stride=1)),
+            nn.ReLU(),
+            nn.Flatten(),
+            layer_init(nn.Linear(64 * 7 * 7, 512)),
+            nn.ReLU(),
+        )
+        self.actor = layer_init(nn.Linear(512, envs.single_action_space.n), std=0.01)
+        self.critic = layer_init(nn.Linear(512, 1), std=1)
+
+    def get_value(self, x):
+        t0 = time.perf_counter()
+        v = self.critic(self.network(x / 255.0))
+        forward_time[0] += time.perf_counter() - t0
+        return v
+
+    def get_action_and_value(self, x, action=None):
+        t0 = time.perf_counter()
+        hidden = self.network(x / 255.0)
+        logits = self.actor(hidden)
+        value = self.critic(hidden)
+        forward_time[0] += time.perf_counter() - t0
+        probs = Categorical(logits=logits)
+        if action is None:
+            action = probs.sample()
+        return action, probs.log_prob(action), probs.entropy(), value
+
+
+def ppo_update(agent, optimizer, b_obs, b_logprobs, b_actions, b_advantages, b_returns, b_values):
+    """ppo_atari.py's "Optimizing the policy and value network" block; returns the last minibatch's loss."""
+    b_inds = np.arange(args.batch_size)
+    clipfracs = []
+    for epoch in range(args.update_epochs):
+        np.random.shuffle(b_inds)
+        for start in range(0, args.batch_size, args.minibatch_size):
+            end = start + args.minibatch_size
+            mb_inds = b_inds[start:end]
+
+            _, newlogprob, entropy, newvalue = agent.get_action_and_value(b_obs[mb_inds], b_actions.long()[mb_inds])
+            logratio = newlogprob - b_logprobs[mb_inds]
+            ratio = logratio.exp()
+
+            if args.diag:
+                with torch.no_grad():
+                    old_approx_kl = (-logratio).mean()
+                    approx_kl = ((ratio - 1) - logratio).mean()
+                    clipfracs += [((ratio - 1.0).abs() > args.clip_coef).float().mean().item()]
+
+            mb_advantages = b_advantages[mb_inds]
+            mb_advantages = (mb_advantages - mb_advantages.mean()) / (mb_advantages.std() + 1e-8)
+
+            pg_loss1 = -mb_advantages * ratio
+            pg_loss2 = -mb_advantages * torch.clamp(ratio, 1 - args.clip_coef, 1 + args.clip_coef)
+            pg_loss = torch.max(pg_loss1, pg_loss2).mean()
+
+            newvalue = newvalue.view(-1)
+            v_loss_unclipped = (newvalue - b_returns[mb_inds]) ** 2
+            v_clipped = b_values[mb_inds] + torch.clamp(newvalue - b_values[mb_inds], -args.clip_coef, args.clip_coef)
+            v_loss_clipped = (v_clipped - b_returns[mb_inds]) ** 2
+            v_loss_max = torch.max(v_loss_unclipped, v_loss_clipped)
+            v_loss = 0.5 * v_loss_max.mean()
+
+            entropy_loss = entropy.mean()
+            loss = pg_loss - args.ent_coef * entropy_loss + v_loss * args.vf_coef
+
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)
+            optimizer.step()
+    return loss
+
+
+# -- the end-to-end benchmark: ppo_atari's loop, one iteration per call -----------------------------
+np.random.seed(args.seed)
+torch.manual_seed(args.seed)
+envs = vector_env()
+assert isinstance(envs.single_action_space, gym.spaces.Discrete)
+agent = Agent(envs)
+optimizer = optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)
+obs = torch.zeros((args.num_steps, args.num_envs) + envs.single_observation_space.shape)
+actions = torch.zeros((args.num_steps, args.num_envs) + envs.single_action_space.shape)
+logprobs = torch.zeros((args.num_steps, args.num_envs))
+rewards = torch.zeros((args.num_steps, args.num_envs))
+dones = torch.zeros((args.num_steps, args.num_envs))
+values = torch.zeros((args.num_steps, args.num_envs))
+global_step = 0
+iteration = 0
+episodes = 0
+return_ema = None
+next_obs, _ = envs.reset(seed=args.seed)
+next_obs = torch.Tensor(next_obs)
+next_done = torch.zeros(args.num_envs)
+
+
+def iteration_step():
+    """One iteration of ppo_atari's loop: (loss, rollout s, update s, env s, acting forward s)."""
+    global global_step, iteration, next_obs, next_done, episodes, return_ema
+    t0 = time.perf_counter()
+    f0 = forward_time[0]
+    env_time = 0.0
+    iteration += 1
+    frac = 1.0 - (min(iteration, args.num_iterations) - 1.0) / args.num_iterations
+    lrnow = frac * args.learning_rate
+    optimizer.param_groups[0]['lr'] = lrnow
+
+    for step in range(0, args.num_steps):
+        global_step += args.num_envs
+        obs[step] = next_obs
+        dones[step] = next_done
+
+        with torch.no_grad():
+            action, logprob, _, value = agent.get_action_and_value(next_obs)
+            values[step] = value.flatten()
+        actions[step] = action
+        logprobs[step] = logprob
+
+        e0 = time.perf_counter()
+        next_obs, reward, terminations, truncations, infos = envs.step(action.cpu().numpy())
+        env_time += time.perf_counter() - e0
+        next_done = np.logical_or(terminations, truncations)
+        rewards[step] = torch.tensor(reward).view(-1)
+        next_obs, next_done = torch.Tensor(next_obs), torch.Tensor(next_done)
+
+        # ppo_atari logs each finished game here (gymnasium 1.x: final_info is a dict of arrays;
+        # RecordEpisodeStatistics sits under EpisodicLifeEnv, so only whole games carry 'episode').
+        if 'final_info' in infos and 'episode' in infos['final_info']:
+            fi = infos['final_info']
+            for r in fi['episode']['r'][fi['_episode']]:
+                episodes += 1
+                return_ema = float(r) if return_ema is None else 0.9 * return_ema + 0.1 * float(r)
+
+    with torch.no_grad():
+        next_value = agent.get_value(next_obs).reshape(1, -1)
+        advantages = torch.zeros_like(rewards)
+        lastgaelam = 0
+        for t in reversed(range(args.num_steps)):
+            if t == args.num_steps - 1:
+                nextnonterminal = 1.0 - next_done
+                nextvalues = next_value
+            else:
+                nextnonterminal = 1.0 - dones[t + 1]
+                nextvalues = values[t + 1]
+            delta = rewards[t] + args.gamma * nextvalues * nextnonterminal - values[t]
+            advantages[t] = lastgaelam = delta + args.gamma * args.gae_lambda * nextnonterminal * lastgaelam
+        returns = advantages + values
+
+    b_obs = obs.reshape((-1,) + envs.single_observation_space.shape)
+    b_logprobs = logprobs.reshape(-1)
+    b_actions = actions.reshape((-1,) + envs.single_action_space.shape)
+    b_advantages = advantages.reshape(-1)
+    b_returns = returns.reshape(-1)
+    b_values = values.reshape(-1)
+    t1 = time.perf_counter()
+    acting = forward_time[0] - f0
+    loss = ppo_update(agent, optimizer, b_obs, b_logprobs, b_actions, b_advantages, b_returns, b_values)
+    loss_value = loss.item()
+    t2 = time.perf_counter()
+    return loss_value, t1 - t0, t2 - t1, env_time, acting
+
+
+# -- the environments alone: their own instances, one fixed action pattern --------------------------
+n_actions = int(envs.single_action_space.n)
+e_actions = [np.array([(s + e) % n_actions for e in range(args.num_envs)], dtype=np.int64) for s in range(args.env_steps)]
+e_envs = vector_env() if 'env' in modes else None
+if e_envs is not None:
+    e_envs.reset(seed=args.seed + 100)
+
+
+def env_step():
+    for a in e_actions:
+        e_envs.step(a)
+
+
+# The worker's step loop (atari_worker.py main(), OP_STEP), on a plain list of the same envs.
+l_envs = [make_env(args.env_id)() for _ in range(args.num_envs)] if 'envloop' in modes else None
+if l_envs is not None:
+    for i, env in enumerate(l_envs):
+        env.reset(seed=args.seed + 200 + i)
+l_obs = np.zeros((args.num_envs, STACK, SIZE, SIZE), dtype=np.uint8)
+l_rewards = np.zeros(args.num_envs, dtype='<f4')
+l_terminated = np.zeros(args.num_envs, dtype=np.uint8)
+l_truncated = np.zeros(args.num_envs, dtype=np.uint8)
+l_actions = [a.astype('<i4').tobytes() for a in e_actions]
+
+
+def envloop_step():
+    for payload in l_actions:
+        acts = np.frombuffer(payload, dtype='<i4')
+        finished = []
+        for i, env in enumerate(l_envs):
+            o, r, term, trunc, info = env.step(int(acts[i]))
+            l_rewards[i] = r
+            l_terminated[i] = term
+            l_truncated[i] = trunc
+            if term or trunc:
+                episode = info.get('episode')
+                if episode is not None:
+                    finished.append(struct.pack('<idi', i, float(episode['r']), int(episode['l'])))
+                o, _ = env.reset()
+            l_obs[i] = o
+        # Channel.send's body, without the write.
+        b''.join(
+            (l_obs.tobytes(), l_rewards.tobytes(), l_terminated.tobytes(), l_truncated.tobytes(), struct.pack('<i', len(finished)), *finished)
+        )
+
+
+def timed(fn, k):
+    times, cpu, out = [], [], []
+    for _ in range(k):
+        t0, c0 = time.perf_counter(), time.process_time()
+        out.append(fn())
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return times, cpu, out
+
+
+for _ in range(args.warmup_iters):
+    if 'iter' in modes:
+        iteration_step()
+if 'env' in modes:
+    env_step()
+if 'envloop' in modes:
+    envloop_step()
+print(
+    json.dumps(
+        {
+            'ready': True,
+            'threads': torch.get_num_threads(),
+            'torch': torch.__version__,
+            'gymnasium': gym.__version__,
+            'ale_py': ale_py.__version__,
+            'numpy': np.__version__,
+            'actions': n_actions,
+        }
+    ),
+    flush=True,
+)
+for line in sys.stdin:
+    cmd = line.split()
+    if not cmd or cmd[0] == 'quit':
+        break
+    k = int(cmd[1])
+    if cmd[0] == 'iter':
+        times, cpu, out = timed(iteration_step, k)
+        reply = {
+            'times': times,
+            'cpu': cpu,
+            'rollout': [o[1] for o in out],
+            'update': [o[2] for o in out],
+            'env': [o[3] for o in out],
+            'forward': [o[4] for o in out],
+            'loss': out[-1][0],
+            'episodes': episodes,
+            'return_ema': return_ema,
+            'agent_steps': global_step,
+        }
+    elif cmd[0] in ('env', 'envloop'):
+        times, cpu, _ = timed(env_step if cmd[0] == 'env' else envloop_step, k)
+        reply = {'times': times, 'cpu': cpu}
+    else:
+        raise SystemExit(f'unknown command {cmd[0]}')
+    print(json.dumps(reply), flush=True)
