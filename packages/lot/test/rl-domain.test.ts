@@ -148,7 +148,10 @@ test('the report: return against agent steps, AUC up to the LoT budget, agent st
 
 test('lot train rl: one-line mistakes', () => {
   for (const [args, pattern] of [
-    [['--env', 'Pong-v5'], /--env Pong-v5 is not an environment here: use CartPole-v1 or Acrobot-v1, or an Atari game as <Game>NoFrameskip-v4/],
+    [
+      ['--env', 'Pong-v5'],
+      /--env Pong-v5 is not an environment here: use CartPole-v1 or Acrobot-v1, or an Atari game as <Game>NoFrameskip-v4/,
+    ],
     [['--teacher', 'nature-cnn'], /--teacher nature-cnn cannot act in CartPole-v1: its observations need --teacher mlp/],
     [['--total-steps', '100'], /--total-steps 100 is less than one rollout \(512/],
     [['--minibatches', '1000', '--num-steps', '8'], /--minibatches 1000 is more than the 32 samples/],
