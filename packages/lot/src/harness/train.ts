@@ -181,6 +181,7 @@ function progressMetrics(state: RunState, domain: AnyDomain): Record<string, num
     ...(a.klCount ? { kl: a.kl / a.klCount } : {}),
     [domain.metric.label]: state.last?.teacher[domain.metric.key],
     ...(domain.metric.smoothedKey ? { [`${domain.metric.label} (EMA)`]: state.last?.teacher[domain.metric.smoothedKey] } : {}),
+    ...Object.fromEntries((domain.progressKeys ?? []).map((k) => [k, state.last?.teacher[k]])),
   };
 }
 

@@ -23,6 +23,7 @@ export const rlDomain: Domain<RlSettings, unknown> = {
   defaultModel: 'mlp',
   defaultModelFor: (v) => modelForEnv(v.string('env')),
   metric: RETURN,
+  progressKeys: ['episodes'],
   metricFor: (s) => ({ ...RETURN, threshold: REWARD_THRESHOLD[s.env as ClassicEnvId] }),
   options: rlOptions(),
   // LOT.md's RL setting: α 0.5, N 5 passes over the cache, τ 1, the students' loss is the KL alone.
