@@ -38,6 +38,8 @@ import torch.nn as nn
 import torch.optim as optim
 from torch.distributions.categorical import Categorical
 
+from ppo_torch import layer_init, ppo_update
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'packages', 'lot', 'src', 'tasks', 'rl', 'atari'))
 import atari_worker  # noqa: E402
@@ -105,12 +107,6 @@ def vector_env():
     )
 
 
-def layer_init(layer, std=np.sqrt(2), bias_const=0.0):
-    torch.nn.init.orthogonal_(layer.weight, std)
-    torch.nn.init.constant_(layer.bias, bias_const)
-    return layer
-
-
 # Seconds spent in the agent's forward passes (ppo_atari's lines, with a clock around them).
 forward_time = [0.0]
 
@@ -148,50 +144,6 @@ class Agent(nn.Module):
         if action is None:
             action = probs.sample()
         return action, probs.log_prob(action), probs.entropy(), value
-
-
-def ppo_update(agent, optimizer, b_obs, b_logprobs, b_actions, b_advantages, b_returns, b_values):
-    """ppo_atari.py's "Optimizing the policy and value network" block; returns the last minibatch's loss."""
-    b_inds = np.arange(args.batch_size)
-    clipfracs = []
-    for epoch in range(args.update_epochs):
-        np.random.shuffle(b_inds)
-        for start in range(0, args.batch_size, args.minibatch_size):
-            end = start + args.minibatch_size
-            mb_inds = b_inds[start:end]
-
-            _, newlogprob, entropy, newvalue = agent.get_action_and_value(b_obs[mb_inds], b_actions.long()[mb_inds])
-            logratio = newlogprob - b_logprobs[mb_inds]
-            ratio = logratio.exp()
-
-            if args.diag:
-                with torch.no_grad():
-                    old_approx_kl = (-logratio).mean()
-                    approx_kl = ((ratio - 1) - logratio).mean()
-                    clipfracs += [((ratio - 1.0).abs() > args.clip_coef).float().mean().item()]
-
-            mb_advantages = b_advantages[mb_inds]
-            mb_advantages = (mb_advantages - mb_advantages.mean()) / (mb_advantages.std() + 1e-8)
-
-            pg_loss1 = -mb_advantages * ratio
-            pg_loss2 = -mb_advantages * torch.clamp(ratio, 1 - args.clip_coef, 1 + args.clip_coef)
-            pg_loss = torch.max(pg_loss1, pg_loss2).mean()
-
-            newvalue = newvalue.view(-1)
-            v_loss_unclipped = (newvalue - b_returns[mb_inds]) ** 2
-            v_clipped = b_values[mb_inds] + torch.clamp(newvalue - b_values[mb_inds], -args.clip_coef, args.clip_coef)
-            v_loss_clipped = (v_clipped - b_returns[mb_inds]) ** 2
-            v_loss_max = torch.max(v_loss_unclipped, v_loss_clipped)
-            v_loss = 0.5 * v_loss_max.mean()
-
-            entropy_loss = entropy.mean()
-            loss = pg_loss - args.ent_coef * entropy_loss + v_loss * args.vf_coef
-
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)
-            optimizer.step()
-    return loss
 
 
 # -- the end-to-end benchmark: ppo_atari's loop, one iteration per call -----------------------------
@@ -276,7 +228,7 @@ def iteration_step():
     b_values = values.reshape(-1)
     t1 = time.perf_counter()
     acting = forward_time[0] - f0
-    loss = ppo_update(agent, optimizer, b_obs, b_logprobs, b_actions, b_advantages, b_returns, b_values)
+    loss = ppo_update(args, agent, optimizer, b_obs, b_logprobs, b_actions, b_advantages, b_returns, b_values)
     loss_value = loss.item()
     t2 = time.perf_counter()
     return loss_value, t1 - t0, t2 - t1, env_time, acting
