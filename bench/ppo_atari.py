@@ -38,7 +38,7 @@ import torch.nn as nn
 import torch.optim as optim
 from torch.distributions.categorical import Categorical
 
-from ppo_torch import layer_init, ppo_update
+from ppo_torch import PpoLoop, layer_init, timed
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'packages', 'lot', 'src', 'tasks', 'rl', 'atari'))
@@ -153,85 +153,14 @@ envs = vector_env()
 assert isinstance(envs.single_action_space, gym.spaces.Discrete)
 agent = Agent(envs)
 optimizer = optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)
-obs = torch.zeros((args.num_steps, args.num_envs) + envs.single_observation_space.shape)
-actions = torch.zeros((args.num_steps, args.num_envs) + envs.single_action_space.shape)
-logprobs = torch.zeros((args.num_steps, args.num_envs))
-rewards = torch.zeros((args.num_steps, args.num_envs))
-dones = torch.zeros((args.num_steps, args.num_envs))
-values = torch.zeros((args.num_steps, args.num_envs))
-global_step = 0
-iteration = 0
-episodes = 0
-return_ema = None
-next_obs, _ = envs.reset(seed=args.seed)
-next_obs = torch.Tensor(next_obs)
-next_done = torch.zeros(args.num_envs)
+loop = PpoLoop(args, agent, optimizer, envs)
 
 
 def iteration_step():
     """One iteration of ppo_atari's loop: (loss, rollout s, update s, env s, acting forward s)."""
-    global global_step, iteration, next_obs, next_done, episodes, return_ema
-    t0 = time.perf_counter()
     f0 = forward_time[0]
-    env_time = 0.0
-    iteration += 1
-    frac = 1.0 - (min(iteration, args.num_iterations) - 1.0) / args.num_iterations
-    lrnow = frac * args.learning_rate
-    optimizer.param_groups[0]['lr'] = lrnow
-
-    for step in range(0, args.num_steps):
-        global_step += args.num_envs
-        obs[step] = next_obs
-        dones[step] = next_done
-
-        with torch.no_grad():
-            action, logprob, _, value = agent.get_action_and_value(next_obs)
-            values[step] = value.flatten()
-        actions[step] = action
-        logprobs[step] = logprob
-
-        e0 = time.perf_counter()
-        next_obs, reward, terminations, truncations, infos = envs.step(action.cpu().numpy())
-        env_time += time.perf_counter() - e0
-        next_done = np.logical_or(terminations, truncations)
-        rewards[step] = torch.tensor(reward).view(-1)
-        next_obs, next_done = torch.Tensor(next_obs), torch.Tensor(next_done)
-
-        # ppo_atari logs each finished game here (gymnasium 1.x: final_info is a dict of arrays;
-        # RecordEpisodeStatistics sits under EpisodicLifeEnv, so only whole games carry 'episode').
-        if 'final_info' in infos and 'episode' in infos['final_info']:
-            fi = infos['final_info']
-            for r in fi['episode']['r'][fi['_episode']]:
-                episodes += 1
-                return_ema = float(r) if return_ema is None else 0.9 * return_ema + 0.1 * float(r)
-
-    with torch.no_grad():
-        next_value = agent.get_value(next_obs).reshape(1, -1)
-        advantages = torch.zeros_like(rewards)
-        lastgaelam = 0
-        for t in reversed(range(args.num_steps)):
-            if t == args.num_steps - 1:
-                nextnonterminal = 1.0 - next_done
-                nextvalues = next_value
-            else:
-                nextnonterminal = 1.0 - dones[t + 1]
-                nextvalues = values[t + 1]
-            delta = rewards[t] + args.gamma * nextvalues * nextnonterminal - values[t]
-            advantages[t] = lastgaelam = delta + args.gamma * args.gae_lambda * nextnonterminal * lastgaelam
-        returns = advantages + values
-
-    b_obs = obs.reshape((-1,) + envs.single_observation_space.shape)
-    b_logprobs = logprobs.reshape(-1)
-    b_actions = actions.reshape((-1,) + envs.single_action_space.shape)
-    b_advantages = advantages.reshape(-1)
-    b_returns = returns.reshape(-1)
-    b_values = values.reshape(-1)
-    t1 = time.perf_counter()
-    acting = forward_time[0] - f0
-    loss = ppo_update(args, agent, optimizer, b_obs, b_logprobs, b_actions, b_advantages, b_returns, b_values)
-    loss_value = loss.item()
-    t2 = time.perf_counter()
-    return loss_value, t1 - t0, t2 - t1, env_time, acting
+    loss, rollout, update, env_time, f1 = loop.step(after_rollout=lambda: forward_time[0])
+    return loss, rollout, update, env_time, f1 - f0
 
 
 # -- the environments alone: their own instances, one fixed action pattern --------------------------
@@ -280,16 +209,6 @@ def envloop_step():
         )
 
 
-def timed(fn, k):
-    times, cpu, out = [], [], []
-    for _ in range(k):
-        t0, c0 = time.perf_counter(), time.process_time()
-        out.append(fn())
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return times, cpu, out
-
-
 for _ in range(args.warmup_iters):
     if 'iter' in modes:
         iteration_step()
@@ -326,9 +245,9 @@ for line in sys.stdin:
             'env': [o[3] for o in out],
             'forward': [o[4] for o in out],
             'loss': out[-1][0],
-            'episodes': episodes,
-            'return_ema': return_ema,
-            'agent_steps': global_step,
+            'episodes': loop.episodes,
+            'return_ema': loop.return_ema,
+            'agent_steps': loop.global_step,
         }
     elif cmd[0] in ('env', 'envloop'):
         times, cpu, _ = timed(env_step if cmd[0] == 'env' else envloop_step, k)

@@ -17,7 +17,6 @@ import argparse
 import json
 import math
 import sys
-import time
 
 import gymnasium as gym
 import numpy as np
@@ -26,7 +25,7 @@ import torch.nn as nn
 import torch.optim as optim
 from torch.distributions.categorical import Categorical
 
-from ppo_torch import layer_init, ppo_update
+from ppo_torch import PpoLoop, layer_init, ppo_update, timed
 
 p = argparse.ArgumentParser()
 p.add_argument('--threads', type=int, default=1)
@@ -128,78 +127,12 @@ envs = gym.vector.SyncVectorEnv(
 assert isinstance(envs.single_action_space, gym.spaces.Discrete)
 agent = Agent(int(np.array(envs.single_observation_space.shape).prod()), int(envs.single_action_space.n))
 optimizer = optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)
-obs = torch.zeros((args.num_steps, args.num_envs) + envs.single_observation_space.shape)
-actions = torch.zeros((args.num_steps, args.num_envs) + envs.single_action_space.shape)
-logprobs = torch.zeros((args.num_steps, args.num_envs))
-rewards = torch.zeros((args.num_steps, args.num_envs))
-dones = torch.zeros((args.num_steps, args.num_envs))
-values = torch.zeros((args.num_steps, args.num_envs))
-global_step = 0
-iteration = 0
-episodes = 0
-return_ema = None
-next_obs, _ = envs.reset(seed=args.seed)
-next_obs = torch.Tensor(next_obs)
-next_done = torch.zeros(args.num_envs)
+loop = PpoLoop(args, agent, optimizer, envs)
 
 
 def iteration_step():
     """One iteration of ppo.py's loop; returns (loss, rollout seconds, update seconds)."""
-    global global_step, iteration, next_obs, next_done, episodes, return_ema
-    t0 = time.perf_counter()
-    iteration += 1
-    frac = 1.0 - (min(iteration, args.num_iterations) - 1.0) / args.num_iterations
-    optimizer.param_groups[0]['lr'] = frac * args.learning_rate
-
-    for step in range(0, args.num_steps):
-        global_step += args.num_envs
-        obs[step] = next_obs
-        dones[step] = next_done
-
-        with torch.no_grad():
-            action, logprob, _, value = agent.get_action_and_value(next_obs)
-            values[step] = value.flatten()
-        actions[step] = action
-        logprobs[step] = logprob
-
-        next_obs, reward, terminations, truncations, infos = envs.step(action.cpu().numpy())
-        next_done = np.logical_or(terminations, truncations)
-        rewards[step] = torch.tensor(reward).view(-1)
-        next_obs, next_done = torch.Tensor(next_obs), torch.Tensor(next_done)
-
-        # ppo.py logs each finished episode here (gymnasium 1.x: final_info is a dict of arrays).
-        if 'final_info' in infos and 'episode' in infos['final_info']:
-            fi = infos['final_info']
-            for r in fi['episode']['r'][fi['_episode']]:
-                episodes += 1
-                return_ema = float(r) if return_ema is None else 0.9 * return_ema + 0.1 * float(r)
-
-    with torch.no_grad():
-        next_value = agent.get_value(next_obs).reshape(1, -1)
-        advantages = torch.zeros_like(rewards)
-        lastgaelam = 0
-        for t in reversed(range(args.num_steps)):
-            if t == args.num_steps - 1:
-                nextnonterminal = 1.0 - next_done
-                nextvalues = next_value
-            else:
-                nextnonterminal = 1.0 - dones[t + 1]
-                nextvalues = values[t + 1]
-            delta = rewards[t] + args.gamma * nextvalues * nextnonterminal - values[t]
-            advantages[t] = lastgaelam = delta + args.gamma * args.gae_lambda * nextnonterminal * lastgaelam
-        returns = advantages + values
-
-    b_obs = obs.reshape((-1,) + envs.single_observation_space.shape)
-    b_logprobs = logprobs.reshape(-1)
-    b_actions = actions.reshape((-1,) + envs.single_action_space.shape)
-    b_advantages = advantages.reshape(-1)
-    b_returns = returns.reshape(-1)
-    b_values = values.reshape(-1)
-    t1 = time.perf_counter()
-    loss = ppo_update(args, agent, optimizer, b_obs, b_logprobs, b_actions, b_advantages, b_returns, b_values)
-    loss_value = loss.item()
-    t2 = time.perf_counter()
-    return loss_value, t1 - t0, t2 - t1
+    return loop.step()[:3]
 
 
 # -- the environments alone: their own instances, one fixed action pattern --------------------------
@@ -213,16 +146,6 @@ e_actions = [np.array([(s + e) % 2 for e in range(args.num_envs)], dtype=np.int6
 def env_step():
     for a in e_actions:
         e_envs.step(a)
-
-
-def timed(fn, k):
-    times, cpu, out = [], [], []
-    for _ in range(k):
-        t0, c0 = time.perf_counter(), time.process_time()
-        out.append(fn())
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return times, cpu, out
 
 
 if 'update' in modes:
@@ -255,9 +178,9 @@ for line in sys.stdin:
             'rollout': [o[1] for o in out],
             'update': [o[2] for o in out],
             'loss': out[-1][0],
-            'episodes': episodes,
-            'return_ema': return_ema,
-            'agent_steps': global_step,
+            'episodes': loop.episodes,
+            'return_ema': loop.return_ema,
+            'agent_steps': loop.global_step,
         }
     elif cmd[0] == 'env':
         times, cpu, _ = timed(env_step, k)
