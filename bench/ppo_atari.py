@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import signal
-import struct
 import sys
 import time
 
@@ -77,28 +76,12 @@ torch.set_num_threads(args.threads)
 modes = set(args.modes.split(','))
 
 gym.register_envs(ale_py)
-NoopResetEnv, MaxAndSkipEnv, EpisodicLifeEnv, FireResetEnv, ClipRewardEnv, Cv2GrayScale = atari_worker.make_wrappers(gym, np, cv2)
-SIZE, STACK, MAX_FRAMES = atari_worker.SIZE, atari_worker.STACK, atari_worker.MAX_FRAMES
+WRAPPERS = atari_worker.make_wrappers(gym, np, cv2)
 
 
 def make_env(env_id):
     """atari_worker.py's make_env (grayscale 'cv2', the product's default), as a SyncVectorEnv thunk."""
-
-    def thunk():
-        env = gym.make(env_id, max_num_frames_per_episode=None, max_episode_steps=MAX_FRAMES)
-        env = gym.wrappers.RecordEpisodeStatistics(env)
-        env = NoopResetEnv(env, noop_max=30)
-        env = MaxAndSkipEnv(env, skip=4)
-        env = EpisodicLifeEnv(env)
-        if 'FIRE' in env.unwrapped.get_action_meanings():
-            env = FireResetEnv(env)
-        env = ClipRewardEnv(env)
-        env = gym.wrappers.ResizeObservation(env, (SIZE, SIZE))
-        env = Cv2GrayScale(env)
-        env = gym.wrappers.FrameStackObservation(env, STACK)
-        return env
-
-    return thunk
+    return lambda: atari_worker.make_env(gym, WRAPPERS, env_id)
 
 
 def vector_env():
@@ -181,7 +164,7 @@ l_envs = [make_env(args.env_id)() for _ in range(args.num_envs)] if 'envloop' in
 if l_envs is not None:
     for i, env in enumerate(l_envs):
         env.reset(seed=args.seed + 200 + i)
-l_obs = np.zeros((args.num_envs, STACK, SIZE, SIZE), dtype=np.uint8)
+l_obs = np.zeros((args.num_envs, atari_worker.STACK, atari_worker.SIZE, atari_worker.SIZE), dtype=np.uint8)
 l_rewards = np.zeros(args.num_envs, dtype='<f4')
 l_terminated = np.zeros(args.num_envs, dtype=np.uint8)
 l_truncated = np.zeros(args.num_envs, dtype=np.uint8)
@@ -190,23 +173,8 @@ l_actions = [a.astype('<i4').tobytes() for a in e_actions]
 
 def envloop_step():
     for payload in l_actions:
-        acts = np.frombuffer(payload, dtype='<i4')
-        finished = []
-        for i, env in enumerate(l_envs):
-            o, r, term, trunc, info = env.step(int(acts[i]))
-            l_rewards[i] = r
-            l_terminated[i] = term
-            l_truncated[i] = trunc
-            if term or trunc:
-                episode = info.get('episode')
-                if episode is not None:
-                    finished.append(struct.pack('<idi', i, float(episode['r']), int(episode['l'])))
-                o, _ = env.reset()
-            l_obs[i] = o
         # Channel.send's body, without the write.
-        b''.join(
-            (l_obs.tobytes(), l_rewards.tobytes(), l_terminated.tobytes(), l_truncated.tobytes(), struct.pack('<i', len(finished)), *finished)
-        )
+        b''.join(atari_worker.step_envs(l_envs, np.frombuffer(payload, dtype='<i4'), l_obs, l_rewards, l_terminated, l_truncated))
 
 
 for _ in range(args.warmup_iters):

@@ -207,6 +207,44 @@ def make_wrappers(gym, np, cv2):
     return NoopResetEnv, MaxAndSkipEnv, EpisodicLifeEnv, FireResetEnv, ClipRewardEnv, Cv2GrayScale
 
 
+def make_env(gym, wrappers, env_id, grayscale="cv2"):
+    """One environment with the reference's chain, in order; `wrappers` from make_wrappers."""
+    NoopResetEnv, MaxAndSkipEnv, EpisodicLifeEnv, FireResetEnv, ClipRewardEnv, Cv2GrayScale = wrappers
+    # The reference's NoFrameskip-v4 (gym 0.23.1, ale-py 0.7.4): no frame cap in the ALE,
+    # and a TimeLimit of 100,000 × 4 frames (ale-py 0.12 registers a 108,000-frame cap).
+    env = gym.make(env_id, max_num_frames_per_episode=None, max_episode_steps=MAX_FRAMES)
+    env = gym.wrappers.RecordEpisodeStatistics(env)
+    env = NoopResetEnv(env, noop_max=30)
+    env = MaxAndSkipEnv(env, skip=4)
+    env = EpisodicLifeEnv(env)
+    if "FIRE" in env.unwrapped.get_action_meanings():
+        env = FireResetEnv(env)
+    env = ClipRewardEnv(env)
+    env = gym.wrappers.ResizeObservation(env, (SIZE, SIZE))
+    env = Cv2GrayScale(env) if grayscale == "cv2" else gym.wrappers.GrayscaleObservation(env)
+    env = gym.wrappers.FrameStackObservation(env, STACK)
+    return env
+
+
+def step_envs(envs, actions, obs, rewards, terminated, truncated):
+    """One step of every environment, an ended one reset at once (its new first observation goes
+    into obs); fills the arrays and returns the step answer's parts: observations, rewards, flags,
+    and the games that ended (env, raw return, length)."""
+    finished = []
+    for i, env in enumerate(envs):
+        o, r, term, trunc, info = env.step(int(actions[i]))
+        rewards[i] = r
+        terminated[i] = term
+        truncated[i] = trunc
+        if term or trunc:
+            episode = info.get("episode")
+            if episode is not None:  # the whole game ended, not only a life
+                finished.append(struct.pack("<idi", i, float(episode["r"]), int(episode["l"])))
+            o, _ = env.reset()
+        obs[i] = o
+    return (obs.tobytes(), rewards.tobytes(), terminated.tobytes(), truncated.tobytes(), struct.pack("<i", len(finished)), *finished)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--env-id", required=True)
@@ -228,30 +266,13 @@ def main():
 
         gym.register_envs(ale_py)
         wrappers = make_wrappers(gym, np, cv2)
-        NoopResetEnv, MaxAndSkipEnv, EpisodicLifeEnv, FireResetEnv, ClipRewardEnv, Cv2GrayScale = wrappers
 
         if a.env_id not in gym.registry:
             games = sorted(k[: -len("NoFrameskip-v4")] for k in gym.registry if k.endswith("NoFrameskip-v4") and "/" not in k)
             ch.send(ERROR, f"unknown Atari game '{a.env_id}': the ids are <Game>NoFrameskip-v4 with <Game> one of {', '.join(games)}".encode())
             sys.exit(2)
 
-        def make_env():
-            # The reference's NoFrameskip-v4 (gym 0.23.1, ale-py 0.7.4): no frame cap in the ALE,
-            # and a TimeLimit of 100,000 × 4 frames (ale-py 0.12 registers a 108,000-frame cap).
-            env = gym.make(a.env_id, max_num_frames_per_episode=None, max_episode_steps=MAX_FRAMES)
-            env = gym.wrappers.RecordEpisodeStatistics(env)
-            env = NoopResetEnv(env, noop_max=30)
-            env = MaxAndSkipEnv(env, skip=4)
-            env = EpisodicLifeEnv(env)
-            if "FIRE" in env.unwrapped.get_action_meanings():
-                env = FireResetEnv(env)
-            env = ClipRewardEnv(env)
-            env = gym.wrappers.ResizeObservation(env, (SIZE, SIZE))
-            env = Cv2GrayScale(env) if a.grayscale == "cv2" else gym.wrappers.GrayscaleObservation(env)
-            env = gym.wrappers.FrameStackObservation(env, STACK)
-            return env
-
-        envs = [make_env() for _ in range(a.num)]
+        envs = [make_env(gym, wrappers, a.env_id, a.grayscale) for _ in range(a.num)]
     except Exception as e:  # noqa: BLE001 - reported to the parent, which raises it
         ch.send(ERROR, f"could not start {a.env_id}: {type(e).__name__}: {e}".encode())
         sys.exit(2)
@@ -289,27 +310,7 @@ def main():
                 actions = np.frombuffer(payload, dtype="<i4")
                 if actions.shape != (num,):
                     raise ValueError(f"step: {actions.size} actions for {num} environments")
-                finished = []
-                for i, env in enumerate(envs):
-                    o, r, term, trunc, info = env.step(int(actions[i]))
-                    rewards[i] = r
-                    terminated[i] = term
-                    truncated[i] = trunc
-                    if term or trunc:
-                        episode = info.get("episode")
-                        if episode is not None:  # the whole game ended, not only a life
-                            finished.append(struct.pack("<idi", i, float(episode["r"]), int(episode["l"])))
-                        o, _ = env.reset()
-                    obs[i] = o
-                ch.send(
-                    STEP,
-                    obs.tobytes(),
-                    rewards.tobytes(),
-                    terminated.tobytes(),
-                    truncated.tobytes(),
-                    struct.pack("<i", len(finished)),
-                    *finished,
-                )
+                ch.send(STEP, *step_envs(envs, actions, obs, rewards, terminated, truncated))
             else:
                 raise ValueError(f"unknown command {op}")
         except BrokenPipeError:  # the parent went away while we were answering
