@@ -9,11 +9,10 @@
 // Prints medians and: measured LoT/teacher-only ratio vs docs/METHOD.md's analytic
 // (3+3+(N−1)·4)/3 (goal ≤ 1.05× analytic), and our LoT throughput / PyTorch's (goal ≥ 1.0).
 import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../packages/torch/dist/src/index.js';
-import { median, now, parseArgs } from './common.mjs';
+import { jsonLinePeer, median, now, parseArgs } from './common.mjs';
 import { analyticCostRatio, createVisionModel, LotTrainer, visionTask } from '../packages/lot/dist/src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -92,24 +91,8 @@ function startPython() {
     warmup,
   ].map(String);
   const child = spawn('python3', [join(here, 'lot_step_reference.py'), ...pyArgs], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
-  const waiting = [];
-  lines.on('line', (line) => waiting.shift()?.resolve(JSON.parse(line)));
-  child.on('exit', (code) => {
-    for (const w of waiting.splice(0)) w.reject(new Error(`python3 lot_step_reference.py exited with ${code}`));
-  });
-  const reply = () => new Promise((resolve, reject) => waiting.push({ resolve, reject }));
-  return {
-    ready: reply(),
-    async run(kind, k) {
-      const p = reply();
-      child.stdin.write(`${kind} ${k}\n`);
-      return (await p).times;
-    },
-    quit() {
-      child.stdin.end('quit\n');
-    },
-  };
+  const peer = jsonLinePeer(child, 'python3 lot_step_reference.py');
+  return { ...peer, run: async (kind, k) => (await peer.request(`${kind} ${k}`)).times };
 }
 
 const py = startPython();

@@ -1,20 +1,14 @@
 // Harness shared by lstm_lm.mjs and transformer.mjs: a python3 PyTorch worker
 // driven over stdin/stdout, alternating timed rounds, medians and the ratio.
 import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../packages/torch/dist/src/index.js';
-import { median, now } from './common.mjs';
+import { cpuNow, jsonLinePeer, median, now } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 export { parseArgs, median } from './common.mjs';
-/** CPU seconds of this process, all threads (libtorch's included). */
-const cpuNow = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 
 /** As torch.nn.utils.clip_grad_norm_ (foreach norms, clamped coefficient, no host sync). */
 export function clipGradNorm(params, maxNorm) {
@@ -41,27 +35,8 @@ export function sgdStep(params, lr) {
 
 function startPython(script, args) {
   const child = spawn('python3', [join(here, script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
-  const waiting = [];
-  lines.on('line', (line) => {
-    const w = waiting.shift();
-    if (w) w.resolve(JSON.parse(line));
-  });
-  child.on('exit', (code) => {
-    for (const w of waiting.splice(0)) w.reject(new Error(`python3 ${script} exited with ${code}`));
-  });
-  const next = () => new Promise((resolve, reject) => waiting.push({ resolve, reject }));
-  return {
-    ready: next(),
-    async run(n) {
-      const p = next();
-      child.stdin.write(`run ${n}\n`);
-      return p;
-    },
-    quit() {
-      child.stdin.end('quit\n');
-    },
-  };
+  const peer = jsonLinePeer(child, `python3 ${script}`);
+  return { ...peer, run: (n) => peer.request(`run ${n}`) };
 }
 
 /**

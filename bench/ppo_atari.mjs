@@ -39,7 +39,7 @@ import { AtariVectorEnv } from '../packages/lot/dist/src/tasks/rl/atari/atari-en
 import { ensureAtariPython, findAtariPython } from '../packages/lot/dist/src/tasks/rl/atari/python-env.js';
 import { NatureCnnAgent } from '../packages/lot/dist/src/tasks/rl/networks.js';
 import { collectRollout, freshEpisodeStats, ppoTask, ppoUpdate } from '../packages/lot/dist/src/tasks/rl/ppo.js';
-import { median, now, parseArgs } from './common.mjs';
+import { cpuNow, jsonLinePeer, median, now, parseArgs } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = parseArgs(process.argv.slice(2));
@@ -75,10 +75,6 @@ const batchSize = s.numEnvs * s.numSteps;
 const horizon = Math.floor(20_000_000 / batchSize);
 
 torch.setNumThreads(threads);
-const cpuNow = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 let clockTicks = 100;
 try {
   clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -198,32 +194,12 @@ function startPython() {
   createInterface({ input: child.stderr }).on('line', (l) => {
     if (!/^A\.L\.E: Arcade Learning Environment|^\[Powered by Stella\]/.test(l)) process.stderr.write(`${l}\n`);
   });
-  const lines = createInterface({ input: child.stdout });
-  const waiting = [];
-  lines.on('line', (line) => {
-    const w = waiting.shift();
-    if (w) w.resolve(JSON.parse(line));
-  });
-  const fail = (why) => {
-    for (const w of waiting.splice(0))
-      w.reject(
-        new Error(
-          `${python} ppo_atari.py ${why} (needs torch, numpy, gymnasium, ale-py and opencv-python-headless: python3 -m pip install ale-py gymnasium opencv-python-headless)`,
-        ),
-      );
-  };
-  child.on('exit', (code) => fail(`exited with ${code}`));
-  child.on('error', (e) => fail(`could not start: ${e.message}`));
-  const next = () => new Promise((resolve, reject) => waiting.push({ resolve, reject }));
-  return {
-    ready: next(),
-    run(cmd, k) {
-      const p = next();
-      child.stdin.write(`${cmd} ${k}\n`);
-      return p;
-    },
-    quit: () => child.stdin.end('quit\n'),
-  };
+  const peer = jsonLinePeer(
+    child,
+    `${python} ppo_atari.py`,
+    ' (needs torch, numpy, gymnasium, ale-py and opencv-python-headless: python3 -m pip install ale-py gymnasium opencv-python-headless)',
+  );
+  return { ...peer, run: (cmd, k) => peer.request(`${cmd} ${k}`) };
 }
 
 function timeOurs(fn, k) {

@@ -29,14 +29,13 @@
 // interpreter.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../packages/torch/dist/src/index.js';
 import { LotTrainer } from '../packages/lot/dist/src/index.js';
 import { ClassicVectorEnv } from '../packages/lot/dist/src/tasks/rl/envs/vector.js';
 import { MlpAgent } from '../packages/lot/dist/src/tasks/rl/networks.js';
 import { collectRollout, freshEpisodeStats, ppoTask, ppoUpdate } from '../packages/lot/dist/src/tasks/rl/ppo.js';
-import { median, now, parseArgs } from './common.mjs';
+import { cpuNow, jsonLinePeer, median, now, parseArgs } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = parseArgs(process.argv.slice(2));
@@ -75,10 +74,6 @@ const batchSize = s.numEnvs * s.numSteps;
 const numIterations = Math.floor(500000 / batchSize);
 
 torch.setNumThreads(threads);
-const cpuNow = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 
 /** A teacher-only LotTrainer over a fresh MlpAgent, built as runtime.ts builds the teacher. */
 function teacherOnlyTrainer(initSeed) {
@@ -194,28 +189,8 @@ function startPython() {
     ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  const lines = createInterface({ input: child.stdout });
-  const waiting = [];
-  lines.on('line', (line) => {
-    const w = waiting.shift();
-    if (w) w.resolve(JSON.parse(line));
-  });
-  const fail = (why) => {
-    for (const w of waiting.splice(0))
-      w.reject(new Error(`${python} ppo_cartpole.py ${why} (needs torch, numpy and gymnasium: python3 -m pip install gymnasium)`));
-  };
-  child.on('exit', (code) => fail(`exited with ${code}`));
-  child.on('error', (e) => fail(`could not start: ${e.message}`));
-  const next = () => new Promise((resolve, reject) => waiting.push({ resolve, reject }));
-  return {
-    ready: next(),
-    run(cmd, k) {
-      const p = next();
-      child.stdin.write(`${cmd} ${k}\n`);
-      return p;
-    },
-    quit: () => child.stdin.end('quit\n'),
-  };
+  const peer = jsonLinePeer(child, `${python} ppo_cartpole.py`, ' (needs torch, numpy and gymnasium: python3 -m pip install gymnasium)');
+  return { ...peer, run: (cmd, k) => peer.request(`${cmd} ${k}`) };
 }
 
 function timeOurs(fn, k) {
