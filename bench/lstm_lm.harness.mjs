@@ -40,10 +40,18 @@ function startPython(script, args) {
 }
 
 /**
- * Times `ours` (one training step, returns the loss) against the Python worker in
+ * Times `step` (one training step of ours, returns the loss tensor) against the Python worker in
  * alternating rounds, prints medians and ours/PyTorch throughput.
  */
-export async function compare({ name, describe, unit, perStep, python, ours, threads, args, liveTensors }) {
+export async function compare({ name, describe, unit, perStep, python, step, threads, args }) {
+  // The loss read back and freed inside the timed step, as PyTorch's loss.item().
+  const ours = () => {
+    const l = step();
+    const v = l.item();
+    l.dispose();
+    return v;
+  };
+  const liveTensors = () => torch.memoryStats().liveTensors;
   const rounds = Number(args.rounds ?? 5);
   const steps = Number(args.steps ?? 4);
   const warmup = Number(args.warmup ?? 3);

@@ -78,13 +78,7 @@ await compare({
     '--dropout',
     String(dropout),
   ],
-  ours: () => {
-    const l = step();
-    const v = l.item();
-    l.dispose();
-    return v;
-  },
+  step,
   threads,
   args,
-  liveTensors: () => torch.memoryStats().liveTensors,
 });

@@ -59,13 +59,7 @@ await compare({
     '--batch',
     String(batch),
   ],
-  ours: () => {
-    const l = step();
-    const v = l.item();
-    l.dispose();
-    return v;
-  },
+  step,
   threads,
   args,
-  liveTensors: () => torch.memoryStats().liveTensors,
 });

@@ -63,13 +63,7 @@ await compare({
   unit: 'tokens/s',
   perStep: cfg.tgtLen * batch,
   python: py,
-  ours: () => {
-    const l = step();
-    const v = l.item();
-    l.dispose();
-    return v;
-  },
+  step,
   threads,
   args,
-  liveTensors: () => torch.memoryStats().liveTensors,
 });
