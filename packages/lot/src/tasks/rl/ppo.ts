@@ -245,30 +245,29 @@ export function ppoUpdate(
   s: PpoSettings,
 ): LotStepMetrics {
   const rows = rollout.obs.shape[0]!;
+  const cost0 = trainer.costUnits;
   // The rollout's forward passes, in minibatch-forward units F (the trainer counts its own steps).
   trainer.addCost(s.minibatches);
   let losses = 0;
   let taskLosses = 0;
   let last: LotStepMetrics | null = null;
-  const studentKls: number[][] = [];
   for (let epoch = 0; epoch < s.updateEpochs; epoch++) {
     for (const mb of minibatches(rollout, s.minibatches)) {
       last = trainer.jointStep(mb, update === 0 ? { alpha: 0 } : {});
       losses += last.teacherLoss;
       taskLosses += last.teacherTaskLoss;
-      studentKls.push(last.studentKls);
     }
   }
   const metrics: LotStepMetrics = {
     ...last!,
-    // The teacher's losses averaged over the update's minibatches; the students' KL of the last one.
+    // The teacher's losses averaged over the update's minibatches; the students' KL of the last one;
+    // costUnits is set on return (rollout, joint steps and cache passes).
     teacherLoss: losses / (s.updateEpochs * s.minibatches),
     teacherTaskLoss: taskLosses / (s.updateEpochs * s.minibatches),
-    studentKls: studentKls.at(-1) ?? [],
     batchSize: rows,
     studentOnly: [],
   };
-  if (trainer.students.length === 0) return metrics;
+  if (trainer.students.length === 0) return { ...metrics, costUnits: trainer.costUnits - cost0 };
   cache.push(torch.keep(rollout.obs.clone()));
   while (cache.length > s.cacheRollouts) cache.shift()!.dispose();
   for (let pass = 0; pass < trainer.config.n; pass++) {
@@ -276,5 +275,5 @@ export function ppoUpdate(
       for (const mb of minibatches({ obs }, s.minibatches)) metrics.studentOnly.push(trainer.studentStep(mb));
     }
   }
-  return metrics;
+  return { ...metrics, costUnits: trainer.costUnits - cost0 };
 }
