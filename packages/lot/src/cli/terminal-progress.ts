@@ -4,7 +4,7 @@
 // otherwise (a pipe, a log file, CI) it prints a plain line every `intervalMs`
 // and every finished epoch. `log` prints a permanent line above the live one.
 
-import { formatLossValue, type ProgressSink, type ProgressUpdate } from '../harness/index.js';
+import { formatProgressValue, type ProgressSink, type ProgressUpdate } from '../harness/index.js';
 
 export interface ProgressStream {
   write(text: string): unknown;
@@ -23,7 +23,7 @@ export function formatDuration(seconds: number): string {
 
 function formatMetric(key: string, v: number): string {
   if (/acc/i.test(key)) return `${key} ${(100 * v).toFixed(1)}%`;
-  return `${key} ${formatLossValue(v)}`;
+  return `${key} ${formatProgressValue(v)}`;
 }
 
 export class Progress implements ProgressSink {

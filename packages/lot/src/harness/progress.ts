@@ -31,5 +31,5 @@ export interface ProgressSink {
 export const linesOnly = (write: (line: string) => void): ProgressSink => ({ update: () => {}, log: write, done: () => {} });
 
 /** Integers as they are (counts); else three decimals, or three significant digits below 0.01 (RL's KLs start near 0), none from 100 up. */
-export const formatLossValue = (v: number): string =>
+export const formatProgressValue = (v: number): string =>
   Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) < 0.01 ? v.toExponential(2) : v.toFixed(3);

@@ -8,7 +8,7 @@ import { parseRunConfig, type RunConfig } from './config.js';
 import type { AnyDomain, DomainRun, Evaluation } from './domain.js';
 import { DivergedError } from './errors.js';
 import type { RunFolder } from './folder.js';
-import { formatLossValue, type ProgressSink } from './progress.js';
+import { formatProgressValue, type ProgressSink } from './progress.js';
 import type { RunStatus, TrainSummary } from './records.js';
 import { freshState, loadRunCheckpoint, newAccum, type RunState, saveRunCheckpoint } from './state.js';
 
@@ -236,7 +236,9 @@ function evaluate(
     `train loss ${train.trainLoss?.toFixed(4) ?? '-'}${'trainAccuracy' in train ? ` acc ${show(train.trainAccuracy)}` : ''}`,
     `${domain.metric.label} ${show(value)}`,
     ...(ev.students.length ? [`student ${domain.metric.label} ${ev.students.map((s) => show(s[domain.metric.key])).join('/')}`] : []),
-    ...(kl.test !== null ? [`KL train ${kl.train === null ? '-' : formatLossValue(kl.train)} test ${formatLossValue(kl.test)}`] : []),
+    ...(kl.test !== null
+      ? [`KL train ${kl.train === null ? '-' : formatProgressValue(kl.train)} test ${formatProgressValue(kl.test)}`]
+      : []),
     `${state.seconds.toFixed(1)}s`,
   ];
   log(parts.join(' | '));
