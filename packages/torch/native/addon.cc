@@ -45,6 +45,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerTensorEntries(env, exports);
   registerAutogradEntries(env, exports);
   registerSerializeEntries(env, exports);
+  registerDistributedEntries(env, exports);
   return exports;
 }
 

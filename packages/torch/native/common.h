@@ -75,6 +75,7 @@ void registerOpBridge(Napi::Env env, Napi::Object exports);
 void registerTensorEntries(Napi::Env env, Napi::Object exports);
 void registerAutogradEntries(Napi::Env env, Napi::Object exports);
 void registerSerializeEntries(Napi::Env env, Napi::Object exports);
+void registerDistributedEntries(Napi::Env env, Napi::Object exports);
 /** Makes glibc keep large freed blocks for reuse (see addon.cc); true when in effect. */
 bool cacheCpuMemory();
 

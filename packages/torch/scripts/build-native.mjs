@@ -15,16 +15,39 @@ const stamp = join(packageDir, 'build', 'libtorch.json');
 let libtorch;
 try {
   libtorch = findLibtorch();
+  if (libtorch.distributed.missing === 'libgloo-dev' && installGlooHeaders()) libtorch = findLibtorch();
 } catch (e) {
   console.error(e.message);
   process.exit(1);
 }
+if (libtorch.distributed.missing) {
+  console.warn(
+    `@lot/torch: building without torch.distributed: Gloo's headers are missing (apt-get install ${libtorch.distributed.missing}, then npm install again)`,
+  );
+}
 
+/** Debian's libgloo-dev, installed when running as root with apt (as CI does); false otherwise. */
+function installGlooHeaders() {
+  if (process.getuid?.() !== 0 || process.env.LOT_TORCH_DISTRIBUTED === 'off') return false;
+  if (spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status !== 0) return false;
+  console.log('@lot/torch: installing Gloo headers for torch.distributed (apt-get install libgloo-dev)');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => spawnSync('apt-get', ['install', '-y', '-qq', 'libgloo-dev'], { stdio: 'inherit', env }).status === 0;
+  return install() || (spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env }).status === 0 && install());
+}
+
+const { distributed } = libtorch;
 const gypi = {
   variables: {
-    libtorch_include: libtorch.include,
+    libtorch_include: [...libtorch.include, ...distributed.include],
     libtorch_lib: libtorch.lib,
-    libtorch_libraries: libtorch.libraries.map((l) => `-l${l}`),
+    // CUDA's libraries are linked even though no symbol of theirs is referenced: loading them
+    // registers libtorch's CUDA backend (the linker drops them with --as-needed otherwise).
+    libtorch_libraries: [...(libtorch.cuda ? ['-Wl,--no-as-needed'] : []), ...libtorch.libraries.map((l) => `-l${l}`)],
+    libtorch_defines: [
+      ...(distributed.gloo ? ['LOT_DISTRIBUTED', 'USE_DISTRIBUTED', 'USE_C10D_GLOO'] : []),
+      ...(distributed.nccl ? ['LOT_NCCL', 'USE_C10D_NCCL', 'USE_CUDA'] : []),
+    ],
   },
 };
 writeFileSync(join(packageDir, 'native', 'libtorch.gypi'), `${JSON.stringify(gypi, null, 2)}\n`);

@@ -118,8 +118,51 @@ export function findLibtorch() {
   }
   const libs = readdirSync(found.lib);
   found.libraries = ['c10', 'torch_cpu', 'torch'].filter((l) => libs.includes(`lib${l}.so`));
-  if (libs.includes('libtorch_cuda.so')) found.libraries.push('torch_cuda', 'c10_cuda');
+  found.cuda = libs.includes('libtorch_cuda.so');
+  if (found.cuda) found.libraries.push('torch_cuda', 'c10_cuda');
+  found.distributed = distributedSupport(found);
   return found;
+}
+
+const c10dHeader = (found) => join(found.include[0], 'torch', 'csrc', 'distributed', 'c10d', 'ProcessGroupGloo.hpp');
+
+/** Where Gloo's headers are (Debian's libgloo-dev), or undefined. */
+export function glooIncludeDir() {
+  return ['/usr/include', '/usr/local/include'].find((d) => existsSync(join(d, 'gloo', 'config.h')));
+}
+
+function firstDirWith(file, dirs) {
+  return dirs.find((d) => d && existsSync(join(d, file)));
+}
+
+/**
+ * c10d in this libtorch: Gloo when the wheel has c10d's headers and Gloo's are installed
+ * (the wheel compiles Gloo in but ships none of its headers); NCCL too for a CUDA libtorch when
+ * NCCL's and CUDA's headers are found (pip's nvidia-* packages or a CUDA toolkit).
+ * LOT_TORCH_DISTRIBUTED=off or LOT_TORCH_NCCL=off builds without them.
+ */
+function distributedSupport(found) {
+  if (process.env.LOT_TORCH_DISTRIBUTED === 'off' || !existsSync(c10dHeader(found))) return { gloo: false, nccl: false, include: [] };
+  const gloo = glooIncludeDir();
+  if (!gloo) return { gloo: false, nccl: false, include: [], missing: 'libgloo-dev' };
+  const include = [];
+  let nccl = false;
+  if (found.cuda && process.env.LOT_TORCH_NCCL !== 'off') {
+    const nvidia = join(found.root, '..', 'nvidia');
+    const cudaHome = process.env.CUDA_HOME ?? process.env.CUDA_PATH ?? '/usr/local/cuda';
+    const ncclDir = firstDirWith('nccl.h', [join(nvidia, 'nccl', 'include'), join(cudaHome, 'include'), '/usr/include']);
+    const cudaDir = firstDirWith('cuda_runtime_api.h', [
+      join(cudaHome, 'include'),
+      join(nvidia, 'cuda_runtime', 'include'),
+      join(nvidia, 'cu13', 'include'),
+      '/usr/include',
+    ]);
+    if (ncclDir && cudaDir) {
+      nccl = true;
+      include.push(ncclDir, cudaDir);
+    }
+  }
+  return { gloo: true, nccl, include };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

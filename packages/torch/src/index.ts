@@ -22,3 +22,4 @@ export * as optim from './optim/index.js';
 export { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
 export type { CheckpointParts, CheckpointTargets, StateDictModule } from './checkpoint.js';
 export * as data from './data/index.js';
+export * as distributed from './distributed/index.js';
