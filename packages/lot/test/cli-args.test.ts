@@ -130,7 +130,7 @@ test('mistakes give one line saying what to do and exit code 2', async () => {
     [['train', 'vision', 'extra'], /takes no argument 'extra'/],
     [['train', 'vision', '--subset', '10', '--batch-size', '64'], /--batch-size 64 is larger than --subset 10/],
     [['train', 'text'], /unknown domain 'text'/],
-    [['train', 'vision', '--device', 'cuda'], /--device cuda is not available: this build trains on the CPU only \(use --device cpu\)/],
+    [['train', 'vision', '--device', 'gpu'], /--device gpu: expected cpu, cuda \(one GPU per process\) or cuda:N/],
     [['train', 'vision', '--max-steps', '0'], /--max-steps must be >= 1, got 0/],
     [['trian'], /unknown command 'trian' \(did you mean train\?\)/],
     [['resume'], /needs RUN/],

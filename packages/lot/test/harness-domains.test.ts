@@ -38,6 +38,7 @@ const request = (kind: string, over: Partial<TrainRequest> = {}): TrainRequest =
   maxSteps: null,
   device: 'cpu',
   threads: 1,
+  worldSize: 1,
   logEvery: 1,
   evalEvery: 0,
   ...over,

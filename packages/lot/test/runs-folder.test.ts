@@ -53,6 +53,7 @@ const request = (over: Partial<TrainRequest> = {}): TrainRequest => ({
   maxSteps: null,
   device: 'cpu',
   threads: 1,
+  worldSize: 1,
   logEvery: 2,
   evalEvery: 0,
   ...over,

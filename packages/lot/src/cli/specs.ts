@@ -1,7 +1,7 @@
 // The `lot` command's subcommands and their options (defaults: the reference recipe,
 // docs/METHOD.md). Free of heavy imports so that `lot --help` and argument errors are instant.
 import { cpus } from 'node:os';
-import { type AnyDomain, type CommandSpec, DEVICES, METHODS, type OptionSpec } from '../harness/index.js';
+import { type AnyDomain, type CommandSpec, METHODS, type OptionSpec } from '../harness/index.js';
 import { LOSS_VARIANTS } from '../lot/losses.js';
 import { VISION_MODELS } from '../tasks/vision/names.js';
 import { visionOptions } from '../tasks/vision/settings.js';
@@ -16,6 +16,50 @@ const quiet = (): OptionSpec => ({
   default: false,
   help: 'no live progress line (epoch lines and errors only)',
 });
+/** torchrun's flags: data-parallel ranks on this machine and across machines. */
+const launchOptions = (): OptionSpec[] => [
+  {
+    name: 'nproc-per-node',
+    type: 'int',
+    default: 1,
+    min: 1,
+    placeholder: 'K',
+    help: 'data-parallel processes on this machine (each takes --batch-size of every step; --threads defaults to the cores divided among them)',
+  },
+  {
+    name: 'nnodes',
+    type: 'int',
+    default: 1,
+    min: 1,
+    placeholder: 'N',
+    help: 'machines in a data-parallel run (start the same command on each)',
+  },
+  {
+    name: 'node-rank',
+    type: 'int',
+    default: 0,
+    min: 0,
+    placeholder: 'R',
+    help: "this machine's index among --nnodes (0 holds rank 0, which writes the run folder)",
+  },
+  {
+    name: 'master-addr',
+    type: 'string',
+    default: '127.0.0.1',
+    placeholder: 'HOST',
+    help: "node 0's address for the rendezvous (needed with --nnodes > 1)",
+  },
+  {
+    name: 'master-port',
+    type: 'int',
+    min: 1,
+    max: 65535,
+    placeholder: 'PORT',
+    defaultText: 'a free port on one machine, 29500 across machines',
+    help: "node 0's rendezvous port",
+  },
+];
+
 const runsDir = (fallback = 'runs'): OptionSpec => ({
   name: 'runs-dir',
   type: 'string',
@@ -99,9 +143,10 @@ function trainOptions(domain: AnyDomain): OptionSpec[] {
       type: 'string',
       default: 'cpu',
       placeholder: 'DEVICE',
-      help: `where to train (${DEVICES.join(', ')}; CUDA is not built in yet)`,
+      help: 'where to train: cpu, cuda (one GPU per process) or cuda:N',
     },
     threads(),
+    ...launchOptions(),
     runsDir(),
     {
       name: 'log-every',
@@ -155,7 +200,9 @@ export const RESUME: CommandSpec = {
   options: [
     { name: 'threads', type: 'int', min: 1, defaultText: "the run's setting", help: 'libtorch intra-op threads' },
     { name: 'quiet', type: 'boolean', default: false, help: 'no live progress line' },
+    ...launchOptions(),
   ],
+  notes: ['A data-parallel run resumes on the same number of processes it started with (--nproc-per-node × --nnodes).'],
 };
 
 export const REPORT: CommandSpec = {

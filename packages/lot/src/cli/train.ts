@@ -1,17 +1,28 @@
 // `lot train <domain>` and `lot resume`: resolve the options into one run config per method
 // and seed, run them one after another (sharing the loaded data), handle Ctrl-C (finish the
 // step, checkpoint, mark the run interrupted, exit 130), and print the comparison table at
-// the end when several runs were made.
+// the end when several runs were made. With --nproc-per-node/--nnodes the command starts its
+// ranks (harness/launch.ts), each of which runs this same command data-parallel.
 import { existsSync, mkdirSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import {
   type AnyDomain,
   checkDevice,
+  checkDeviceAvailable,
   Fields,
+  type LaunchOptions,
+  launchRanks,
   METHOD_LABEL,
   METHODS,
+  type OptionValues,
+  type Parallel,
+  parallelFromEnv,
+  RUN_TIME_VARIABLE,
   type RunConfig,
   RunFolder,
+  fromRank0,
+  joinGroup,
   resolveRuns,
   type TrainRequest,
   type TrainSummary,
@@ -34,6 +45,8 @@ export function trainRequestFrom(domain: AnyDomain, p: Parsed): TrainRequest {
   const methods = new Set(v.choiceList('methods', METHODS));
   if (v.has('baseline')) for (const b of v.choiceList('baseline', METHODS)) methods.add(b);
   const teacher = v.isExplicit('teacher') ? v.string('teacher') : (domain.defaultModelFor?.(v) ?? v.string('teacher'));
+  const worldSize = worldSizeOf(v);
+  const perNode = parallelFromEnv().worldSize > 1 ? Number(process.env.LOCAL_WORLD_SIZE ?? 1) : v.number('nproc-per-node');
   return {
     kind: domain.name,
     teacher,
@@ -48,14 +61,45 @@ export function trainRequestFrom(domain: AnyDomain, p: Parsed): TrainRequest {
     methods: METHODS.filter((m) => methods.has(m)),
     maxSteps: v.optionalNumber('max-steps') ?? null,
     device: checkDevice(v.string('device')),
-    threads: v.number('threads'),
+    // The cores are shared among this machine's ranks unless --threads says otherwise.
+    threads: v.isExplicit('threads') ? v.number('threads') : Math.max(1, Math.floor(cpus().length / perNode)),
+    worldSize,
     logEvery: v.number('log-every'),
     evalEvery: v.number('eval-every'),
   };
 }
 
+/** The run's processes: the launcher's world when this is one of its ranks, else what the flags ask for. */
+function worldSizeOf(v: OptionValues): number {
+  const env = parallelFromEnv();
+  return env.worldSize > 1 ? env.worldSize : v.number('nproc-per-node') * v.number('nnodes');
+}
+
+/** The launch the flags ask for, or null when this process trains by itself (one process, or a rank already started). */
+function launchFrom(v: OptionValues): LaunchOptions | null {
+  if (parallelFromEnv().worldSize > 1 || worldSizeOf(v) === 1) return null;
+  return {
+    nprocPerNode: v.number('nproc-per-node'),
+    nnodes: v.number('nnodes'),
+    nodeRank: v.number('node-rank'),
+    masterAddr: v.string('master-addr'),
+    masterPort: v.optionalNumber('master-port') ?? null,
+  };
+}
+
+/** This rank's place, in the process group already (one process: rank 0 of 1); ranks other than 0 print nothing but errors. */
+function joinRun(device: string, io: CliIO): { parallel: Parallel; io: CliIO } {
+  const parallel = parallelFromEnv();
+  joinGroup(parallel, device);
+  return { parallel, io: parallel.rank === 0 ? io : { out: () => {}, err: () => {} } };
+}
+
 /** One config per (method, seed); equal compute gets LoT's analytic cost ratio in epochs. */
-export async function resolveTrainRuns(domain: AnyDomain, p: Parsed, now = new Date()): Promise<(RunConfig & object)[]> {
+export async function resolveTrainRuns(
+  domain: AnyDomain,
+  p: Parsed,
+  now = new Date(process.env[RUN_TIME_VARIABLE] ?? Date.now()),
+): Promise<(RunConfig & object)[]> {
   const request = trainRequestFrom(domain, p);
   const settings = domain.settingsFrom(p.values);
   let relative = request.students.map(() => 1);
@@ -91,24 +135,29 @@ export async function runMany(
   configs: (RunConfig & object)[],
   runsDir: string,
   io: CliIO,
-  o: { quiet?: boolean } = {},
+  o: { quiet?: boolean; parallel?: Parallel } = {},
 ): Promise<RunManyResult> {
   const first = configs[0]!;
+  const parallel = o.parallel ?? parallelFromEnv();
   const runtime = await domain.runtime();
   const data = await runtime.loadData(first, (line) => io.err(line));
   io.err(`lot: ${runtime.describeData(data)}`);
-  const groupDir = resolve(runsDir, RunFolder.name([domain.name, first.teacher, first.student || first.teacher]));
+  // Named from the command's time, which every rank of a data-parallel run shares.
+  const groupDir = resolve(
+    runsDir,
+    RunFolder.name([domain.name, first.teacher, first.student || first.teacher], new Date(first.createdAt)),
+  );
   mkdirSync(groupDir, { recursive: true });
   const stopper = installStopHandler(io);
   const out: RunManyResult = { runs: [], interrupted: false, groupDir };
   try {
     for (const [i, cfg] of configs.entries()) {
-      const folder = RunFolder.create(groupDir, `${cfg.method}-seed${cfg.seed}`, cfg);
+      const folder = createRunFolder(groupDir, `${cfg.method}-seed${cfg.seed}`, cfg, parallel);
       io.err(
         `lot: run ${i + 1}/${configs.length}: ${describe(cfg)}, seed ${cfg.seed}, ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'} -> ${rel(folder.dir)}`,
       );
       const progress = o.quiet ? null : new Progress();
-      const summary = await trainRun(folder, domain, { signal: stopper.signal, progress, data, log: io.err });
+      const summary = await trainRun(folder, domain, { signal: stopper.signal, progress, data, log: io.err, parallel });
       out.runs.push({ dir: folder.dir, summary });
       if (summary.status === 'interrupted') {
         out.interrupted = true;
@@ -125,13 +174,27 @@ export async function runMany(
   return out;
 }
 
-export async function trainCommand(domain: AnyDomain, p: Parsed, io: CliIO): Promise<number> {
+/** Rank 0 makes the run folder (the next free name); the other ranks follow the name it took and write nothing. */
+function createRunFolder(groupDir: string, name: string, cfg: RunConfig, parallel: Parallel): RunFolder {
+  const folder = parallel.rank === 0 ? RunFolder.create(groupDir, name, cfg) : null;
+  const suffix = fromRank0(parallel, folder ? Number(/-(\d+)$/.exec(folder.id.slice(name.length))?.[1] ?? 1) : 0);
+  return folder ?? new RunFolder(join(groupDir, suffix === 1 ? name : `${name}-${suffix}`)).replica(cfg);
+}
+
+export async function trainCommand(domain: AnyDomain, p: Parsed, parentIo: CliIO): Promise<number> {
   const configs = await resolveTrainRuns(domain, p);
   if (p.values.boolean('dry-run')) {
-    io.out(JSON.stringify(configs, null, 2));
+    parentIo.out(JSON.stringify(configs, null, 2));
     return EXIT.ok;
   }
-  const result = await runMany(domain, configs, p.values.string('runs-dir'), io, { quiet: p.values.boolean('quiet') });
+  checkDeviceAvailable(configs[0]!.device);
+  const launch = launchFrom(p.values);
+  if (launch) return launchRanks(launch, parentIo.err);
+  const { parallel, io } = joinRun(configs[0]!.device, parentIo);
+  const result = await runMany(domain, configs, p.values.string('runs-dir'), io, {
+    quiet: p.values.boolean('quiet') || parallel.rank > 0,
+    parallel,
+  });
   if (result.interrupted) return EXIT.interrupted;
   if (result.runs.length > 1)
     await printReport(
@@ -143,14 +206,14 @@ export async function trainCommand(domain: AnyDomain, p: Parsed, io: CliIO): Pro
   return EXIT.ok;
 }
 
-export async function resumeCommand(p: Parsed, io: CliIO): Promise<number> {
+export async function resumeCommand(p: Parsed, parentIo: CliIO): Promise<number> {
   const dir = p.positionals[0]!;
   if (!existsSync(dir)) throw new UsageError(`no run folder at ${dir}; give the folder a run wrote (it holds config.json)`);
   if (!RunFolder.isRun(dir))
     throw new UsageError(`${dir} is not a run folder (no config.json); give the folder of one run, e.g. runs/<group>/lot-seed0`);
   const folder = RunFolder.open(dir);
   if (statusOf(folder.readSummary()) === 'complete') {
-    io.err(`lot: ${dir} is already complete; nothing to resume`);
+    parentIo.err(`lot: ${dir} is already complete; nothing to resume`);
     return EXIT.ok;
   }
   const raw = Fields.of(folder.readConfig(), folder.configPath);
@@ -158,18 +221,30 @@ export async function resumeCommand(p: Parsed, io: CliIO): Promise<number> {
   const threads = p.values.optionalNumber('threads');
   if (kind === 'imitability') {
     const { resumeImitability } = await import('./imitability.js');
-    return resumeImitability(folder, threads, p.values.boolean('quiet'), io);
+    return resumeImitability(folder, threads, p.values.boolean('quiet'), parentIo);
   }
   const domain = findDomain(kind);
   if (!domain) throw new UsageError(`${dir}: cannot resume a run of kind '${kind}'`);
-  if (threads !== undefined) folder.writeConfig({ ...Object.fromEntries(raw.keys().map((k) => [k, raw.raw(k)])), threads });
+  const worldSize = raw.has('worldSize') ? raw.int('worldSize') : 1;
+  const asked = worldSizeOf(p.values);
+  if (asked !== worldSize) {
+    throw new UsageError(
+      `${dir} trains on ${worldSize} process${worldSize === 1 ? '' : 'es'}; resume it with the same number (--nproc-per-node × --nnodes = ${worldSize}), not ${asked}`,
+    );
+  }
+  const launch = launchFrom(p.values);
+  if (launch) return launchRanks(launch, parentIo.err);
+  const { parallel, io } = joinRun(raw.has('device') ? raw.str('device') : 'cpu', parentIo);
+  if (threads !== undefined && parallel.rank === 0)
+    folder.writeConfig({ ...Object.fromEntries(raw.keys().map((k) => [k, raw.raw(k)])), threads });
   const stopper = installStopHandler(io);
   try {
     io.err(`lot: resuming ${dir}${folder.hasCheckpoint() ? '' : ' (no checkpoint yet: starting from the beginning)'}`);
-    const s = await trainRun(folder, domain, {
+    const s = await trainRun(parallel.rank === 0 ? folder : folder.replica(), domain, {
       signal: stopper.signal,
-      progress: p.values.boolean('quiet') ? null : new Progress(),
+      progress: p.values.boolean('quiet') || parallel.rank > 0 ? null : new Progress(),
       log: io.err,
+      parallel,
     });
     if (s.status === 'interrupted') {
       io.err(`lot: interrupted again; checkpoint saved. Continue with: lot resume ${dir}`);

@@ -6,8 +6,9 @@ import { UsageError } from './errors.js';
 import { Fields } from './fields.js';
 import { METHODS, type Method } from './methods.js';
 
-export const DEVICES = ['cpu'] as const;
-export type Device = (typeof DEVICES)[number];
+/** `cpu`, `cuda` (each rank its own GPU: cuda:LOCAL_RANK) or one GPU `cuda:N`, as PyTorch names devices. */
+export type Device = string;
+export const DEVICE_PATTERN = /^(cpu|cuda(:\d+)?)$/;
 
 /** What a run shares with the command it came from: the domain, the teacher, the LoT setting, the budget and the machine. */
 interface RunBasics {
@@ -23,6 +24,8 @@ interface RunBasics {
   maxSteps: number | null;
   device: Device;
   threads: number;
+  /** Processes training the run data-parallel (1: one process); a resume needs the same. */
+  worldSize: number;
   /** A step record every this many teacher steps. */
   logEvery: number;
   /** Also evaluate (and checkpoint) every this many teacher steps inside an epoch; 0: at epoch ends only. */
@@ -84,6 +87,7 @@ export function resolveRuns<S extends object>(r: TrainRequest, settings: S, cost
         maxSteps: r.maxSteps,
         device: r.device,
         threads: r.threads,
+        worldSize: r.worldSize,
         logEvery: r.logEvery,
         evalEvery: r.evalEvery,
         createdAt: now.toISOString(),
@@ -97,7 +101,8 @@ export function resolveRuns<S extends object>(r: TrainRequest, settings: S, cost
 /** The shared part of a config.json, checked field by field (also folders written before `maxSteps`, `device` and `evalEvery` existed). */
 export function parseRunConfig(raw: unknown, where: string): RunConfig {
   const f = Fields.of(raw, where);
-  const device = f.has('device') ? f.choice('device', DEVICES) : 'cpu';
+  const device = f.has('device') ? f.str('device') : 'cpu';
+  if (!DEVICE_PATTERN.test(device)) throw new Error(`${where}: device '${device}' is not cpu, cuda or cuda:N`);
   return {
     kind: f.str('kind'),
     formatVersion: 1,
@@ -117,14 +122,15 @@ export function parseRunConfig(raw: unknown, where: string): RunConfig {
     maxSteps: f.optInt('maxSteps'),
     device,
     threads: f.int('threads'),
+    worldSize: f.has('worldSize') ? f.int('worldSize') : 1,
     logEvery: f.int('logEvery'),
     evalEvery: f.has('evalEvery') ? f.int('evalEvery') : 0,
     createdAt: f.optStr('createdAt') ?? '',
   };
 }
 
-/** `--device`: only the CPU until CUDA arrives; anything else is refused in one line. */
+/** `--device`: cpu, cuda or cuda:N (whether CUDA is there is checked when the run starts). */
 export function checkDevice(device: string): Device {
-  if ((DEVICES as readonly string[]).includes(device)) return device as Device;
-  throw new UsageError(`--device ${device} is not available: this build trains on the CPU only (use --device cpu)`);
+  if (DEVICE_PATTERN.test(device)) return device;
+  throw new UsageError(`--device ${device}: expected cpu, cuda (one GPU per process) or cuda:N`);
 }

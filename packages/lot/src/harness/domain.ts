@@ -102,7 +102,26 @@ export interface DomainRuntime<S extends object, D> {
   describeData(data: D): string;
   /** Each student's forward cost relative to the teacher's, for equal compute (default 1 each). */
   studentRelativeCost?(teacher: string, students: string[], settings: S): number[];
-  createRun(config: RunConfig & S, data: D): DomainRun<unknown>;
+  /** A run on `placement.device`, training on `placement.shard` of the main stream and the cursor (data-parallel ranks). */
+  createRun(config: RunConfig & S, data: D, placement: RunPlacement): DomainRun<unknown>;
+}
+
+/**
+ * Where a run trains: its device ('cpu', 'cuda:0') and its shard of the data. With `count`
+ * ranks each batch of the main stream and of the students' cursor is `count` × the configured
+ * batch, rank `rank` taking the `rank`-th part (the configured batch size is per rank, as
+ * PyTorch's DDP examples use it), so that the ranks together see what one process would see
+ * with the `count`-times larger batch.
+ */
+export interface RunPlacement {
+  device: string;
+  shard: Shard;
+}
+
+/** A data-parallel rank's part of the data: rank `rank` of `count`. */
+export interface Shard {
+  rank: number;
+  count: number;
 }
 
 /** Any domain, as registries and the harness hold them. */

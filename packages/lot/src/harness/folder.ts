@@ -36,6 +36,10 @@ const stamp = (d = new Date()): string => d.toISOString().replace(/[-:]/g, '').r
 
 export class RunFolder {
   readonly dir: string;
+  /** False for a replica: a data-parallel rank other than 0, which reads the folder and writes nothing. */
+  get writes(): boolean {
+    return true;
+  }
 
   constructor(dir: string) {
     this.dir = resolve(dir);
@@ -129,6 +133,33 @@ export class RunFolder {
   }
   hasCheckpoint(): boolean {
     return existsSync(this.checkpointPath);
+  }
+
+  /** This folder as a rank other than 0 sees it: `config` (default: config.json, read now) and no writes. */
+  replica(config: unknown = this.readConfig()): RunFolder {
+    return new ReplicaRunFolder(this.dir, config);
+  }
+}
+
+/** A rank > 0's view of a data-parallel run's folder: rank 0 writes it; this one reads its checkpoint only. */
+class ReplicaRunFolder extends RunFolder {
+  private readonly config: unknown;
+  constructor(dir: string, config: unknown) {
+    super(dir);
+    this.config = config;
+  }
+  override get writes(): boolean {
+    return false;
+  }
+  override readConfig(): unknown {
+    return this.config;
+  }
+  override writeConfig(): void {}
+  override appendMetric(): void {}
+  override filterMetrics(): void {}
+  override writeSummary(): void {}
+  override replica(): RunFolder {
+    return this;
   }
 }
 

@@ -11,3 +11,5 @@ export * from './progress.js';
 export * from './records.js';
 export { freshState, newAccum, type RunState, type TrainAccum } from './state.js';
 export * from './train.js';
+export * from './parallel.js';
+export * from './launch.js';

@@ -1,13 +1,15 @@
 // The training loop every domain runs, start to finish or resumed (nanoGPT's train.py is the
 // model: the whole loop in view). The domain supplies data, models, task and evaluation; the
 // LoT trainer does the updates; this file does the rest: schedules, records, progress,
-// checkpoints, Ctrl-C, early stop at --max-steps, divergence.
+// checkpoints, Ctrl-C, early stop at --max-steps, divergence, and data parallelism (every rank
+// runs this loop on its shard; parallel.ts has what differs).
 import * as torch from '@lot/torch';
 import { LotTrainer, type LotStepMetrics } from '../lot/index.js';
 import { parseRunConfig, type RunConfig } from './config.js';
 import type { AnyDomain, DomainRun, Evaluation } from './domain.js';
-import { DivergedError } from './errors.js';
+import { DivergedError, UsageError } from './errors.js';
 import type { RunFolder } from './folder.js';
+import { agreeToStop, checkDeviceAvailable, distributeRun, fromRank0, type Parallel, rankDevice, SINGLE } from './parallel.js';
 import { formatProgressValue, type ProgressSink } from './progress.js';
 import type { RunStatus, TrainSummary } from './records.js';
 import { freshState, loadRunCheckpoint, newAccum, type RunState, saveRunCheckpoint } from './state.js';
@@ -24,18 +26,30 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** Data the domain already loaded for this config (the runs of one command share it). */
   data?: unknown;
+  /** This process's rank when the run is data-parallel (the process group already joined); default one process. */
+  parallel?: Parallel;
 }
 
 /** Trains (or resumes) the run in `folder`, a run of `domain`. Returns the summary it wrote. */
-export async function trainRun(folder: RunFolder, domain: AnyDomain, o: TrainOptions = {}): Promise<TrainSummary> {
+export async function trainRun(runFolder: RunFolder, domain: AnyDomain, o: TrainOptions = {}): Promise<TrainSummary> {
+  const parallel = o.parallel ?? SINGLE;
+  // Rank 0 writes the run folder; the other ranks read it and write nothing.
+  const folder = parallel.rank === 0 ? runFolder : runFolder.replica();
   const raw = folder.readConfig();
   const settings = domain.parseSettings(raw, folder.configPath);
   const config = { ...settings, ...parseRunConfig(raw, folder.configPath) };
   const log = o.progress ? (line: string) => o.progress?.log(line) : (o.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
   const signal = o.signal ?? { stop: false };
+  if (config.worldSize !== parallel.worldSize) {
+    throw new UsageError(
+      `${folder.dir} is a run on ${config.worldSize} process${config.worldSize === 1 ? '' : 'es'}, not ${parallel.worldSize}: resume it with the same world size (--nproc-per-node × --nnodes = ${config.worldSize})`,
+    );
+  }
+  checkDeviceAvailable(config.device);
   torch.setNumThreads(config.threads);
   const runtime = await domain.runtime();
-  const run = runtime.createRun(config, o.data ?? (await runtime.loadData(config, log)));
+  const placement = { device: rankDevice(config.device, parallel), shard: { rank: parallel.rank, count: parallel.worldSize } };
+  const run = runtime.createRun(config, o.data ?? (await runtime.loadData(config, log)), placement);
   const trainer = new LotTrainer({
     teacher: run.teacher,
     students: run.students,
@@ -54,6 +68,12 @@ export async function trainRun(folder: RunFolder, domain: AnyDomain, o: TrainOpt
       r.type === 'epoch' ? r.epoch < state.epoch : r.type === 'step' || r.type === 'eval' ? r.step <= stepsDone() : true,
     );
   }
+  const distributed = parallel.worldSize > 1 ? distributeRun(run) : null;
+  if (distributed && fromRank0(parallel, stepsDone()) !== stepsDone()) {
+    throw new Error(
+      `rank ${parallel.rank} does not see the checkpoint rank 0 resumes from (${folder.checkpointPath}): every machine needs the runs folder (a shared filesystem)`,
+    );
+  }
   const dataLabel = domain.dataLabel(settings);
   let test: TrainSummary['test'] = null;
   const summary = (status: RunStatus, error?: string): TrainSummary => {
@@ -61,7 +81,9 @@ export async function trainRun(folder: RunFolder, domain: AnyDomain, o: TrainOpt
     folder.writeSummary(s);
     return s;
   };
-  const checkpoint = () => saveRunCheckpoint(folder.checkpointPath, run, trainer, state);
+  const checkpoint = () => {
+    if (folder.writes) saveRunCheckpoint(folder.checkpointPath, run, trainer, state);
+  };
   const label = `${config.method} s${config.seed}`;
   const lastStep = Math.min(config.epochs * run.stepsPerEpoch, config.maxSteps ?? Infinity);
   const session = { start: performance.now(), steps: stepsDone(), samples: 0 };
@@ -71,12 +93,13 @@ export async function trainRun(folder: RunFolder, domain: AnyDomain, o: TrainOpt
       if (state.batch === 0) trainer.resetStates(); // recurrent state starts fresh each epoch
       for (const l of [run.teacher, ...run.students]) l.model.train();
       while (state.batch < run.stepsPerEpoch && stepsDone() < lastStep) {
-        if (signal.stop) {
+        if (agreeToStop(parallel, signal.stop)) {
           checkpoint();
           o.progress?.done();
           return summary('interrupted');
         }
         const t0 = performance.now();
+        distributed?.syncBuffers();
         const batch = run.mainBatch(state.epoch, state.batch);
         let m: LotStepMetrics;
         try {

@@ -2,11 +2,11 @@
 // optimizers and schedules, the two streams, evaluation (valid perplexity every epoch; at the end,
 // test perplexity on each model's best checkpoint by its own valid loss).
 import * as torch from '@lot/torch';
-import type { DomainRun, DomainRuntime, Evaluation, ModelMetrics, Schedule } from '../../harness/index.js';
+import type { DomainRun, DomainRuntime, Evaluation, ModelMetrics, RunPlacement, Schedule } from '../../harness/index.js';
 import { type Learner, relativeCostFromParameters } from '../../lot/index.js';
 import { type Corpus, describeCorpus, loadCorpus } from './corpus.js';
 import { LstmLm } from './lstm.js';
-import { batchify, segmentBatch, segmentCount, studentSegment } from './segments.js';
+import { batchify, segmentBatch, segmentCount, shardColumns, studentSegment } from './segments.js';
 import { corpusSpecOf, type LmModelName, type LmRunConfig, type LmSettings } from './settings.js';
 import { evaluateSplit, type LmBatch, lmTask, type SequenceModel } from './task.js';
 import { TransformerXL } from './transformer-xl.js';
@@ -40,9 +40,10 @@ function optimizerFor(model: SequenceModel, s: LmSettings, lr: number): torch.op
 const snapshot = (model: SequenceModel): Record<string, torch.Tensor> =>
   torch.keep(Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.clone()])));
 
-function createLmRun(cfg: LmRunConfig, corpus: Corpus): DomainRun<LmBatch> {
+/** A run; each rank of a data-parallel run trains on its columns of the split batchified for batchSize × ranks. */
+function createLmRun(cfg: LmRunConfig, corpus: Corpus, { device, shard }: RunPlacement): DomainRun<LmBatch> {
   const vocab = corpus.vocab.size;
-  const train = batchify(corpus.streams.train, cfg.batchSize, 'the training split');
+  const train = shardColumns(batchify(corpus.streams.train, cfg.batchSize * shard.count, 'the training split'), shard);
   const valid = batchify(corpus.streams.valid, cfg.evalBatchSize, 'the validation split');
   const test = batchify(corpus.streams.test, cfg.evalBatchSize, 'the test split');
   const steps = segmentCount(train, cfg.segment, 'the training split');
@@ -50,7 +51,7 @@ function createLmRun(cfg: LmRunConfig, corpus: Corpus): DomainRun<LmBatch> {
   segmentCount(test, cfg.segment, 'the test split');
 
   const learner = (name: string, seed: number, lr: number): Learner => {
-    const model = buildLmModel(modelName(name), cfg, vocab, seed);
+    const model = buildLmModel(modelName(name), cfg, vocab, seed).to(device);
     return {
       model,
       optimizer: optimizerFor(model, cfg, lr),
@@ -88,11 +89,11 @@ function createLmRun(cfg: LmRunConfig, corpus: Corpus): DomainRun<LmBatch> {
     studentRelativeCost: students.map((s) => relativeCostFromParameters(teacher.model, s.model)),
     stepsPerEpoch: steps,
     unit: 'tok',
-    mainBatch: (_epoch, i) => segmentBatch(train, cfg.segment, i),
-    cursorBatch: (position) => segmentBatch(train, cfg.segment, studentSegment(train, cfg.segment, position)),
+    mainBatch: (_epoch, i) => segmentBatch(train, cfg.segment, i, device),
+    cursorBatch: (position) => segmentBatch(train, cfg.segment, studentSegment(train, cfg.segment, position), device),
     schedules,
     evaluate(): Evaluation {
-      const results = models.map((m) => evaluateSplit(m, valid, cfg.segment));
+      const results = models.map((m) => evaluateSplit(m, valid, cfg.segment, device));
       results.forEach((r, i) => {
         if (r.loss < best[i]!.loss) {
           torch.dispose(best[i]!.weights);
@@ -114,7 +115,7 @@ function createLmRun(cfg: LmRunConfig, corpus: Corpus): DomainRun<LmBatch> {
       const results = models.map((m, i) => {
         const current = snapshot(m);
         if (Object.keys(best[i]!.weights).length) m.loadStateDict(best[i]!.weights);
-        const r = evaluateSplit(m, test, cfg.segment);
+        const r = evaluateSplit(m, test, cfg.segment, device);
         m.loadStateDict(current);
         torch.dispose(current);
         return r;

@@ -7,7 +7,7 @@
 // Everything here is a pure function of (columns, L, index): a run resumes at any segment.
 import * as torch from '@lot/torch';
 import type { Tensor } from '@lot/torch';
-import { UsageError } from '../../harness/index.js';
+import { type Shard, UsageError } from '../../harness/index.js';
 
 /** A split as `batch` equal columns, time-major: `ids[r * batch + c]` is row r of column c. */
 export interface Columns {
@@ -87,11 +87,30 @@ export interface SegmentBatch {
   target: Tensor;
 }
 
-/** Segment `i` of length L as tensors (on the CPU; the caller moves them). */
-export function segmentBatch(columns: Columns, L: number, i: number): SegmentBatch {
+/** Segment `i` of length L as tensors on `device`. */
+export function segmentBatch(columns: Columns, L: number, i: number, device = 'cpu'): SegmentBatch {
   const { input, target, length } = segmentIds(columns, L, i);
-  return {
+  const batch = {
     input: torch.tensor(input, { shape: [length, columns.batch], dtype: 'int64' }),
     target: torch.tensor(target, { shape: [length * columns.batch], dtype: 'int64' }),
   };
+  if (device === 'cpu') return batch;
+  const moved = { input: batch.input.to(device), target: batch.target.to(device) };
+  torch.dispose(batch);
+  return moved;
+}
+
+/**
+ * Rank `shard.rank`'s columns of a split batchified into `batch × shard.count` columns: the ranks
+ * of a data-parallel run together hold the columns one process would with the larger batch.
+ */
+export function shardColumns(columns: Columns, shard: Shard): Columns {
+  if (shard.count === 1) return columns;
+  const batch = columns.batch / shard.count;
+  if (!Number.isInteger(batch)) throw new Error(`${columns.batch} columns do not split over ${shard.count} ranks`);
+  const ids = new Int32Array(columns.rows * batch);
+  for (let r = 0; r < columns.rows; r++) {
+    ids.set(columns.ids.subarray(r * columns.batch + shard.rank * batch, r * columns.batch + (shard.rank + 1) * batch), r * batch);
+  }
+  return { ids, rows: columns.rows, batch };
 }

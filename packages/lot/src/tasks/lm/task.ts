@@ -35,7 +35,7 @@ export interface SplitLoss {
 }
 
 /** Per-token loss of `model` over every segment of `columns`, state carried from a fresh start; eval mode, no graph. */
-export function evaluateSplit(model: SequenceModel, columns: Columns, segment: number): SplitLoss {
+export function evaluateSplit(model: SequenceModel, columns: Columns, segment: number, device = 'cpu'): SplitLoss {
   const wasTraining = model.training;
   model.eval();
   let total = 0;
@@ -46,7 +46,7 @@ export function evaluateSplit(model: SequenceModel, columns: Columns, segment: n
       const count = segmentCount(columns, segment, 'the evaluation split');
       for (let i = 0; i < count; i++) {
         const next = torch.tidy(() => {
-          const b = segmentBatch(columns, segment, i);
+          const b = segmentBatch(columns, segment, i, device);
           const out = model.step(b.input, state);
           total += F.crossEntropy(out.logits, b.target, { reduction: 'sum' }).item();
           tokens += b.target.shape[0]!;

@@ -161,8 +161,15 @@ export interface ActingState {
   done: Float32Array;
 }
 
-/** Step 1 and 2: the teacher acts for numSteps steps in every environment; GAE over the result. */
-export function collectRollout(agent: Agent, envs: VectorEnv, acting: ActingState, stats: EpisodeStats, s: PpoSettings): Rollout {
+/** Step 1 and 2: the teacher acts for numSteps steps in every environment; GAE over the result (tensors on the agent's `device`). */
+export function collectRollout(
+  agent: Agent,
+  envs: VectorEnv,
+  acting: ActingState,
+  stats: EpisodeStats,
+  s: PpoSettings,
+  device = 'cpu',
+): Rollout {
   const { numEnvs } = envs;
   const obsSize = envs.obsShape.reduce((a, b) => a * b, 1);
   const rows = s.numSteps * numEnvs;
@@ -172,7 +179,9 @@ export function collectRollout(agent: Agent, envs: VectorEnv, acting: ActingStat
   const values = new Float32Array(rows);
   const rewards = new Float32Array(rows);
   const dones = new Float32Array(rows);
-  const toTensor = (obs: Float32Array | Uint8Array, n: number) => torch.tensor(obs, { shape: [n, ...envs.obsShape] });
+  const onDevice = (t: Tensor): Tensor => (device === 'cpu' ? t : t.to(device));
+  const toTensor = (obs: Float32Array | Uint8Array, n: number) => onDevice(torch.tensor(obs, { shape: [n, ...envs.obsShape] }));
+  const toHost = (t: Tensor): Tensor => (device === 'cpu' ? t : t.to('cpu'));
   torch.noGrad(() => {
     for (let t = 0; t < s.numSteps; t++) {
       obsAll.set(acting.obs, t * numEnvs * obsSize);
@@ -181,7 +190,7 @@ export function collectRollout(agent: Agent, envs: VectorEnv, acting: ActingStat
         const out: AgentOutput = agent.act(toTensor(acting.obs, numEnvs));
         const logp = F.logSoftmax(out.logits, -1);
         const a = torch.ops.aten.multinomial.default(logp.exp(), 1) as Tensor;
-        return [a.reshape(-1).to('int32').data(), logp.gather(1, a).reshape(-1).data(), out.value!.data()];
+        return [toHost(a.reshape(-1).to('int32')).data(), toHost(logp.gather(1, a).reshape(-1)).data(), toHost(out.value!).data()];
       });
       actions.set(action as Int32Array, t * numEnvs);
       logprobs.set(logprob as Float32Array, t * numEnvs);
@@ -198,15 +207,15 @@ export function collectRollout(agent: Agent, envs: VectorEnv, acting: ActingStat
       }
     }
   });
-  const nextValue = torch.tidy(() => torch.noGrad(() => agent.act(toTensor(acting.obs, numEnvs)).value!.data() as Float32Array));
+  const nextValue = torch.tidy(() => torch.noGrad(() => toHost(agent.act(toTensor(acting.obs, numEnvs)).value!).data() as Float32Array));
   const { advantages, returns } = computeGae(rewards, values, dones, nextValue, acting.done, numEnvs, s.gamma, s.gaeLambda);
   return torch.tidy(() => ({
     obs: toTensor(obsAll, rows),
-    actions: torch.tensor(actions).to('int64'),
-    logprobs: torch.tensor(logprobs),
-    values: torch.tensor(values),
-    advantages: torch.tensor(advantages),
-    returns: torch.tensor(returns),
+    actions: onDevice(torch.tensor(actions).to('int64')),
+    logprobs: onDevice(torch.tensor(logprobs)),
+    values: onDevice(torch.tensor(values)),
+    advantages: onDevice(torch.tensor(advantages)),
+    returns: onDevice(torch.tensor(returns)),
   }));
 }
 
@@ -217,7 +226,8 @@ const take = (batch: PpoBatch, index: Tensor): PpoBatch =>
 function* minibatches(batch: PpoBatch, count: number): Generator<PpoBatch> {
   const rows = batch.obs.shape[0]!;
   const size = Math.floor(rows / count);
-  const order = torch.keep(torch.randperm(rows));
+  const device = batch.obs.device;
+  const order = torch.keep(device === 'cpu' ? torch.randperm(rows) : torch.tidy(() => torch.randperm(rows).to(device)));
   try {
     for (let k = 0; k < count; k++) {
       const mb = torch.tidy(() => take(batch, order.slice(0, k * size, (k + 1) * size)));

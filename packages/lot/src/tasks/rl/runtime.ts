@@ -4,7 +4,7 @@
 // statistics and the students' cache are domain state, so a resumed run continues exactly.
 import * as torch from '@lot/torch';
 import type { Tensor } from '@lot/torch';
-import type { DomainRun, DomainRuntime, Evaluation, RunConfig, Schedule } from '../../harness/index.js';
+import type { DomainRun, DomainRuntime, Evaluation, RunConfig, RunPlacement, Schedule } from '../../harness/index.js';
 import { klTau, type Learner, relativeCostFromParameters } from '../../lot/index.js';
 import { AtariVectorEnv } from './atari/atari-env.js';
 import { type AtariPython, ensureAtariPython } from './atari/python-env.js';
@@ -25,20 +25,26 @@ import { isAtariEnvId, type RlSettings, updatesOf } from './settings.js';
 
 type RlRunConfig = RunConfig & RlSettings;
 
-/** The environments of a run: classic control in this process, or Atari games in an ALE worker (`python`: its venv). */
-function makeEnvs(cfg: RlRunConfig, python: AtariPython | null): ClassicVectorEnv | AtariVectorEnv {
-  if (!isAtariEnvId(cfg.env)) return new ClassicVectorEnv(cfg.env, cfg.numEnvs, cfg.seed);
+/** The environments of a run: classic control in this process, or Atari games in an ALE worker (`python`: its venv), seeded from `seed`. */
+function makeEnvs(cfg: RlRunConfig, python: AtariPython | null, seed: number): ClassicVectorEnv | AtariVectorEnv {
+  if (!isAtariEnvId(cfg.env)) return new ClassicVectorEnv(cfg.env, cfg.numEnvs, seed);
   if (!python) throw new Error(`${cfg.env}: the Atari environments need the emulator's Python environment, which was not prepared`);
-  return new AtariVectorEnv(cfg.env, cfg.numEnvs, cfg.seed, { python: python.python });
+  return new AtariVectorEnv(cfg.env, cfg.numEnvs, seed, { python: python.python });
 }
 
-function createRlRun(cfg: RlRunConfig, python: AtariPython | null): DomainRun<PpoBatch, PpoOutput> {
-  const envs = makeEnvs(cfg, python);
+/**
+ * A run. Data-parallel as CleanRL's ppo_atari_multigpu: each rank steps its own --num-envs
+ * environments (seeded after the other ranks' and acting with its own draws), every update
+ * averages gradients over ranks, and --total-steps counts all ranks' agent steps.
+ */
+function createRlRun(cfg: RlRunConfig, python: AtariPython | null, { device, shard }: RunPlacement): DomainRun<PpoBatch, PpoOutput> {
+  const envs = makeEnvs(cfg, python, cfg.seed + shard.rank * cfg.numEnvs);
   const atari = envs instanceof AtariVectorEnv;
-  const updates = updatesOf(cfg);
+  const updates = Math.max(1, Math.floor(updatesOf(cfg) / shard.count));
   const learner = (seed: number, lr: number, weightDecay: number): Learner => {
     torch.manualSeed(seed);
-    const model: Agent = atari ? new NatureCnnAgent(envs.actions) : new MlpAgent((envs as ClassicVectorEnv).obsSize, envs.actions);
+    const built: Agent = atari ? new NatureCnnAgent(envs.actions) : new MlpAgent((envs as ClassicVectorEnv).obsSize, envs.actions);
+    const model = built.to(device);
     return {
       model,
       optimizer: new torch.optim.Adam(model.parameters(), { lr, eps: 1e-5, weightDecay }),
@@ -59,7 +65,7 @@ function createRlRun(cfg: RlRunConfig, python: AtariPython | null): DomainRun<Pp
     schedules[i === 0 ? 'teacher' : `student${i - 1}`] = { scheduler, every: 'step' };
   });
 
-  torch.manualSeed(cfg.seed);
+  torch.manualSeed(cfg.seed + shard.rank);
   let acting: ActingState = { obs: envs.reset(), done: new Float32Array(cfg.numEnvs) };
   let stats: EpisodeStats = freshEpisodeStats();
   let lastReturn: number | null = null;
@@ -72,7 +78,7 @@ function createRlRun(cfg: RlRunConfig, python: AtariPython | null): DomainRun<Pp
     studentRelativeCost: students.map((s) => relativeCostFromParameters(teacher.model, s.model)),
     stepsPerEpoch: updates,
     unit: 'step',
-    mainBatch: (): Rollout => collectRollout(teacher.model as Agent, envs, acting, stats, cfg),
+    mainBatch: (): Rollout => collectRollout(teacher.model as Agent, envs, acting, stats, cfg, device),
     cursorBatch: () => {
       throw new Error("PPO has no students' cursor: the students walk the cache of rollouts");
     },
@@ -88,7 +94,8 @@ function createRlRun(cfg: RlRunConfig, python: AtariPython | null): DomainRun<Pp
         episodicReturnEma: stats.returnEma,
         episodicLength: recent.length ? recent.reduce((a, e) => a + e.length, 0) / recent.length : null,
         episodes: stats.episodes,
-        agentSteps: stats.agentSteps,
+        // Every rank's (they step alike); returns and episodes are this rank's environments'.
+        agentSteps: stats.agentSteps * shard.count,
       };
       stats = { ...stats, recent: [] };
       // KLτ(teacher ‖ first student) on the last rollout's observations: how well the student imitates.
@@ -120,7 +127,8 @@ function createRlRun(cfg: RlRunConfig, python: AtariPython | null): DomainRun<Pp
       cache: [...cache],
     }),
     loadState(saved) {
-      if (envs instanceof ClassicVectorEnv) {
+      // Only rank 0's environments are in the checkpoint: the other ranks' start new episodes.
+      if (envs instanceof ClassicVectorEnv && shard.rank === 0) {
         envs.loadState(saved.envs as unknown as ClassicVectorEnvState);
         const a = saved.acting as { obs: Tensor; done: Tensor };
         acting = { obs: a.obs.data() as Float32Array, done: a.done.data() as Float32Array };
@@ -148,5 +156,5 @@ export const rlRuntime: DomainRuntime<RlSettings, AtariPython | null> = {
   loadData: async (cfg, log) => (isAtariEnvId(cfg.env) ? ensureAtariPython(log) : null),
   describeData: (python) =>
     python ? `Atari through ale-py ${python.versions['ale-py'] ?? '?'} (${python.python})` : 'environments simulated in TypeScript',
-  createRun: (cfg, python) => createRlRun(cfg as RlRunConfig, python) as unknown as DomainRun<unknown>,
+  createRun: (cfg, python, placement) => createRlRun(cfg as RlRunConfig, python, placement) as unknown as DomainRun<unknown>,
 };

@@ -6,6 +6,7 @@
 // through the engine's seeded transforms.
 import * as torch from '@lot/torch';
 import type { Tensor } from '@lot/torch';
+import type { Shard } from '../../harness/index.js';
 import type { VisionSplit } from './datasets/index.js';
 
 /** A batch of images [B, C, H, W] (float32 in [−1, 1]) and class labels [B] (int64). */
@@ -55,6 +56,21 @@ export function makeBatch(split: VisionSplit, indices: ArrayLike<number>, o: Bat
 
 export const batchCount = (count: number, batchSize: number): number => Math.ceil(count / batchSize);
 
+/**
+ * Batches of `batchSize` per rank in an epoch of `count` examples: with several ranks the short
+ * last batch is dropped, as DistributedSampler's drop_last does, since it cannot be split evenly.
+ */
+export const shardedBatchCount = (count: number, batchSize: number, shard: Shard): number =>
+  shard.count === 1 ? batchCount(count, batchSize) : Math.floor(count / (batchSize * shard.count));
+
+/** Rank `shard.rank`'s contiguous, equal part of a batch's indices (the whole batch for one rank). */
+export function shardOf(indices: Int32Array, shard: Shard): Int32Array {
+  if (shard.count === 1) return indices;
+  const per = indices.length / shard.count;
+  if (!Number.isInteger(per)) throw new Error(`a batch of ${indices.length} examples does not split over ${shard.count} ranks`);
+  return indices.subarray(shard.rank * per, (shard.rank + 1) * per);
+}
+
 /** The indices of batch `b` in an order (the last batch may be short). */
 export function batchIndices(order: Int32Array, b: number, batchSize: number): Int32Array {
   return order.subarray(b * batchSize, Math.min(order.length, (b + 1) * batchSize));
@@ -64,8 +80,16 @@ export function batchIndices(order: Int32Array, b: number, batchSize: number): I
 export const epochOrder = (count: number, seed: number, epoch: number): Int32Array =>
   torch.data.permutation(count, mixSeed(seed, STREAM.shuffle, epoch));
 
-/** Sequential batches over the data in stored order, wrapping around: the LoT students' cursor. */
-export function cursorIndices(count: number, batchSize: number, position: number): Int32Array {
+/** Sequential batches over the data in stored order, wrapping around: the LoT students' cursor (rank `shard.rank`'s part). */
+export function cursorIndices(count: number, batchSize: number, position: number, shard: Shard = { rank: 0, count: 1 }): Int32Array {
+  if (shard.count > 1) {
+    const global = batchSize * shard.count;
+    const b = position % shardedBatchCount(count, batchSize, shard);
+    return shardOf(
+      Int32Array.from({ length: global }, (_, i) => b * global + i),
+      shard,
+    );
+  }
   const b = position % batchCount(count, batchSize);
   const start = b * batchSize;
   const end = Math.min(count, start + batchSize);
