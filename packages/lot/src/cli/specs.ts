@@ -45,8 +45,8 @@ const launchOptions = (): OptionSpec[] => [
   {
     name: 'master-addr',
     type: 'string',
-    default: '127.0.0.1',
     placeholder: 'HOST',
+    defaultText: '127.0.0.1 (this machine)',
     help: "node 0's address for the rendezvous (needed with --nnodes > 1)",
   },
   {

@@ -82,7 +82,7 @@ function launchFrom(v: OptionValues): LaunchOptions | null {
     nprocPerNode: v.number('nproc-per-node'),
     nnodes: v.number('nnodes'),
     nodeRank: v.number('node-rank'),
-    masterAddr: v.string('master-addr'),
+    masterAddr: v.optionalString('master-addr') ?? null,
     masterPort: v.optionalNumber('master-port') ?? null,
   };
 }

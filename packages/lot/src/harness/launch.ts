@@ -12,8 +12,8 @@ export interface LaunchOptions {
   /** Machines in the run, and this one's index among them. */
   nnodes: number;
   nodeRank: number;
-  /** Where rank 0 (node 0) listens for the rendezvous. */
-  masterAddr: string;
+  /** Where rank 0 (node 0) listens for the rendezvous; null: this machine (only with one node). */
+  masterAddr: string | null;
   /** null: a free port when the run is on one machine (torchrun's --standalone), 29500 across machines. */
   masterPort: number | null;
   /** The command to repeat per rank (default: this process's own). */
@@ -39,7 +39,7 @@ export function freePort(): Promise<number> {
 
 export function checkLaunch(o: LaunchOptions): void {
   if (o.nodeRank >= o.nnodes) throw new UsageError(`--node-rank ${o.nodeRank} must be below --nnodes ${o.nnodes}`);
-  if (o.nnodes > 1 && o.masterAddr === '127.0.0.1') {
+  if (o.nnodes > 1 && o.masterAddr === null) {
     throw new UsageError(`--nnodes ${o.nnodes} needs --master-addr: the address of node 0, which every machine can reach`);
   }
 }
@@ -52,12 +52,13 @@ export function checkLaunch(o: LaunchOptions): void {
 export async function launchRanks(o: LaunchOptions, log: (line: string) => void): Promise<number> {
   checkLaunch(o);
   const port = o.masterPort ?? (o.nnodes === 1 ? await freePort() : 29500);
+  const masterAddr = o.masterAddr ?? '127.0.0.1';
   const world = o.nnodes * o.nprocPerNode;
   const argv = o.argv ?? [...process.execArgv, process.argv[1]!, ...process.argv.slice(2)];
   const grace = (o.graceSeconds ?? 20) * 1000;
   const runTime = process.env[RUN_TIME_VARIABLE] ?? new Date().toISOString();
   log(
-    `lot: starting ${o.nprocPerNode} rank${o.nprocPerNode === 1 ? '' : 's'} of ${world} on this machine (node ${o.nodeRank} of ${o.nnodes}, rendezvous at ${o.masterAddr}:${port})`,
+    `lot: starting ${o.nprocPerNode} rank${o.nprocPerNode === 1 ? '' : 's'} of ${world} on this machine (node ${o.nodeRank} of ${o.nnodes}, rendezvous at ${masterAddr}:${port})`,
   );
   const children: { rank: number; child: ChildProcess; exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }[] = [];
   for (let local = 0; local < o.nprocPerNode; local++) {
@@ -73,7 +74,7 @@ export async function launchRanks(o: LaunchOptions, log: (line: string) => void)
         WORLD_SIZE: String(world),
         LOCAL_WORLD_SIZE: String(o.nprocPerNode),
         GROUP_RANK: String(o.nodeRank),
-        MASTER_ADDR: o.masterAddr,
+        MASTER_ADDR: masterAddr,
         MASTER_PORT: String(port),
         [RUN_TIME_VARIABLE]: runTime,
       },
