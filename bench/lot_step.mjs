@@ -5,7 +5,9 @@
 // while ours runs and vice versa. Rounds rotate the order of the four measurements
 // so they all see the same machine noise. Batches are preloaded on both sides.
 //   node bench/lot_step.mjs [--threads 2] [--batch 128] [--size 32 --channels 3] [--n 2]
-//                           [--rounds 5] [--steps 3] [--warmup 2] [--json]
+//                           [--rounds 5] [--steps 3] [--warmup 2] [--device cpu|cuda] [--json]
+// --device cuda puts both sides' models and batches on the GPU and synchronizes it before each
+// clock reading; PYTHON names the interpreter of the PyTorch side (default python3).
 // Prints medians and: measured LoT/teacher-only ratio vs docs/METHOD.md's analytic
 // (3+3+(N−1)·4)/3 (goal ≤ 1.05× analytic), and our LoT throughput / PyTorch's (goal ≥ 1.0).
 import { spawn } from 'node:child_process';
@@ -31,6 +33,9 @@ const alpha = num('alpha', 0.5),
   tau = num('tau', 1.5),
   lr = num('lr', 0.05),
   poolSize = num('pool', 8);
+const device = args.device ?? 'cpu';
+const python = process.env.PYTHON ?? 'python3';
+const sync = device.startsWith('cuda') ? () => torch.cuda.synchronize() : () => {};
 
 torch.setNumThreads(threads);
 
@@ -41,14 +46,14 @@ function sgd(model) {
 }
 function learner(seed) {
   torch.manualSeed(seed);
-  const model = createVisionModel('preresnet20', { numClasses: classes, inChannels: channels }).train();
+  const model = createVisionModel('preresnet20', { numClasses: classes, inChannels: channels }).to(device).train();
   return { model, optimizer: sgd(model) };
 }
 torch.manualSeed(2);
 const pool = Array.from({ length: poolSize }, () =>
   torch.keep({
-    images: torch.randn([batch, channels, size, size]),
-    labels: torch.randint(0, classes, [batch]),
+    images: torch.randn([batch, channels, size, size], { device }),
+    labels: torch.randint(0, classes, [batch], { device }),
   }),
 );
 let next = 0;
@@ -89,9 +94,11 @@ function startPython() {
     poolSize,
     '--warmup',
     warmup,
+    '--device',
+    device,
   ].map(String);
-  const child = spawn('python3', [join(here, 'lot_step_reference.py'), ...pyArgs], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const peer = jsonLinePeer(child, 'python3 lot_step_reference.py');
+  const child = spawn(python, [join(here, 'lot_step_reference.py'), ...pyArgs], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const peer = jsonLinePeer(child, `${python} lot_step_reference.py`);
   return { ...peer, run: async (kind, k) => (await peer.request(`${kind} ${k}`)).times };
 }
 
@@ -104,9 +111,11 @@ const info = await py.ready;
 const live0 = torch.memoryStats().liveTensors;
 const times = { oursLot: [], oursTeacher: [], pyLot: [], pyTeacher: [] };
 const timeOurs = (kind, into) => {
+  sync();
   for (let i = 0; i < steps; ++i) {
     const t0 = now();
     ours[kind]();
+    sync();
     into.push(now() - t0);
   }
 };
@@ -144,6 +153,7 @@ const oursRatio = m.oursLot / m.oursTeacher;
 const pyRatio = m.pyLot / m.pyTeacher;
 const result = {
   bench: 'lot_step',
+  device,
   threads,
   torch: info.torch,
   batch,
@@ -172,7 +182,7 @@ const result = {
 if (args.json) console.log(JSON.stringify(result));
 else {
   console.log(
-    `LoT teacher step (N=${n}, PreResNet-20 teacher and student, batch ${batch} x ${channels}x${size}x${size}), threads ${threads}, torch ${info.torch}`,
+    `LoT teacher step (N=${n}, PreResNet-20 teacher and student, batch ${batch} x ${channels}x${size}x${size}), device ${device}, threads ${threads}, torch ${info.torch}`,
   );
   console.log(`${times.oursLot.length} steps each, medians:`);
   console.log(

@@ -9,6 +9,7 @@
 # weight decay 1e-4. Batches are preloaded tensors on both sides (no data loading timed).
 # Protocol: prints {"ready": ...}; for each stdin line "lot K" or "teacher K" times K
 # steps and prints {"times": [seconds per step...]}; "quit" ends.
+# --device cuda puts the models and batches on the GPU and synchronizes it around each step.
 import argparse, json, math, sys, time
 import torch
 import torch.nn as nn
@@ -27,8 +28,15 @@ p.add_argument('--tau', type=float, default=1.5)
 p.add_argument('--lr', type=float, default=0.05)
 p.add_argument('--pool', type=int, default=8)
 p.add_argument('--warmup', type=int, default=2)
+p.add_argument('--device', default='cpu')
 args = p.parse_args()
 torch.set_num_threads(args.threads)
+dev = torch.device(args.device)
+
+
+def sync():
+    if dev.type == 'cuda':
+        torch.cuda.synchronize(dev)
 
 
 class BasicBlock(nn.Module):
@@ -98,7 +106,7 @@ def kl_div_logits(p, q, T):
 
 def make(seed):
     torch.manual_seed(seed)
-    m = PreResNet(args.depth, args.classes, args.channels).train()
+    m = PreResNet(args.depth, args.classes, args.channels).to(dev).train()
     opt = torch.optim.SGD(m.parameters(), lr=args.lr, momentum=0.9, nesterov=True, weight_decay=1e-4)
     return m, opt
 
@@ -107,7 +115,8 @@ teacher, t_opt = make(0)
 student, s_opt = make(1)
 lone, l_opt = make(0)  # the teacher-only run's model
 torch.manual_seed(2)
-pool = [(torch.randn(args.batch, args.channels, args.size, args.size), torch.randint(0, args.classes, (args.batch,))) for _ in range(args.pool)]
+pool = [(torch.randn(args.batch, args.channels, args.size, args.size, device=dev), torch.randint(0, args.classes, (args.batch,), device=dev))
+        for _ in range(args.pool)]
 state = {'i': 0, 'cursor': 0}
 
 
@@ -159,15 +168,17 @@ steps = {'lot': lot_step, 'teacher': teacher_step}
 for _ in range(args.warmup):
     lot_step()
     teacher_step()
-print(json.dumps({'ready': True, 'threads': torch.get_num_threads(), 'torch': torch.__version__}), flush=True)
+print(json.dumps({'ready': True, 'threads': torch.get_num_threads(), 'torch': torch.__version__, 'device': str(dev)}), flush=True)
 for line in sys.stdin:
     cmd = line.split()
     if not cmd or cmd[0] == 'quit':
         break
     fn = steps[cmd[0]]
     times = []
+    sync()
     for _ in range(int(cmd[1])):
         t0 = time.perf_counter()
         loss = fn()
+        sync()
         times.append(time.perf_counter() - t0)
     print(json.dumps({'times': times, 'loss': loss}), flush=True)

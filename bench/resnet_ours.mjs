@@ -1,6 +1,8 @@
 // ResNet-20 training step, our side: functional ops, parameters as plain
 // tensors with requiresGrad, cross-entropy, backward, SGD with momentum.
-// Prints one JSON line: { imagesPerSecond, stepMs, threads, loss }.
+// --device cpu (default) | cuda | cuda:N: parameters, buffers and the batch live there, and
+// the GPU is synchronized before each clock reading.
+// Prints one JSON line: { imagesPerSecond, stepMs, threads, loss, device }.
 import * as torch from '../packages/torch/dist/src/index.js';
 import { parseArgs, now } from './common.mjs';
 
@@ -10,13 +12,16 @@ const threads = Number(args.threads ?? 2);
 const batch = Number(args.batch ?? 128);
 const steps = Number(args.steps ?? 10);
 const warmup = Number(args.warmup ?? 3);
+const device = args.device ?? 'cpu';
+const on = { device };
+const sync = device.startsWith('cuda') ? () => torch.cuda.synchronize() : () => {};
 torch.setNumThreads(threads);
 torch.manualSeed(0);
 
 const params = [];
 const buffers = [];
 function convW(cout, cin, k) {
-  const w = torch.randn([cout, cin, k, k]).mul_(Math.sqrt(2 / (cin * k * k)));
+  const w = torch.randn([cout, cin, k, k], on).mul_(Math.sqrt(2 / (cin * k * k)));
   w.requiresGrad_(true);
   torch.keep(w);
   params.push(w);
@@ -24,10 +29,10 @@ function convW(cout, cin, k) {
 }
 function bn(c) {
   const p = {
-    weight: torch.ones([c]).requiresGrad_(true),
-    bias: torch.zeros([c]).requiresGrad_(true),
-    mean: torch.zeros([c]),
-    var: torch.ones([c]),
+    weight: torch.ones([c], on).requiresGrad_(true),
+    bias: torch.zeros([c], on).requiresGrad_(true),
+    mean: torch.zeros([c], on),
+    var: torch.ones([c], on),
   };
   params.push(p.weight, p.bias);
   buffers.push(p.mean, p.var);
@@ -52,10 +57,10 @@ for (const [width, stride0] of [
   }
 }
 const fcW = torch
-  .randn([10, 64])
+  .randn([10, 64], on)
   .mul_(Math.sqrt(1 / 64))
   .requiresGrad_(true);
-const fcB = torch.zeros([10]).requiresGrad_(true);
+const fcB = torch.zeros([10], on).requiresGrad_(true);
 params.push(fcW, fcB);
 const momentum = params.map((p) => torch.zerosLike(p));
 
@@ -73,8 +78,8 @@ function forward(x) {
 
 const lr = 0.1;
 const mom = 0.9;
-const x = torch.randn([batch, 3, 32, 32]);
-const y = torch.randint(0, 10, [batch]);
+const x = torch.randn([batch, 3, 32, 32], on);
+const y = torch.randint(0, 10, [batch], on);
 
 function step() {
   return torch.tidy(() => {
@@ -93,9 +98,11 @@ function step() {
 }
 
 for (let i = 0; i < warmup; ++i) step();
+sync();
 const t0 = now();
 let loss = 0;
 for (let i = 0; i < steps; ++i) loss = step();
+sync();
 const dt = now() - t0;
 console.log(
   JSON.stringify({
@@ -103,6 +110,7 @@ console.log(
     stepMs: (dt / steps) * 1e3,
     threads,
     loss,
+    device,
     liveTensors: torch.memoryStats().liveTensors,
   }),
 );

@@ -1,7 +1,9 @@
 # ResNet-20 training step, PyTorch side: the identical model and update as
 # resnet_ours.mjs. --style functional (default): torch.nn.functional ops, plain
 # tensors, hand-written SGD-momentum loop; --style module: nn.Module + torch.optim.SGD.
-# Prints one JSON line: { imagesPerSecond, stepMs, threads, loss }.
+# --device cpu (default) | cuda | cuda:N: the model and batch live there, and the GPU is
+# synchronized before each clock reading.
+# Prints one JSON line: { imagesPerSecond, stepMs, threads, loss, device }.
 import argparse, json, math, time
 import torch
 import torch.nn as nn
@@ -13,25 +15,33 @@ p.add_argument('--batch', type=int, default=128)
 p.add_argument('--steps', type=int, default=10)
 p.add_argument('--warmup', type=int, default=3)
 p.add_argument('--style', choices=['functional', 'module'], default='functional')
+p.add_argument('--device', default='cpu')
 args = p.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
 lr, mom = 0.1, 0.9
+dev = torch.device(args.device)
 
-x = torch.randn(args.batch, 3, 32, 32)
-y = torch.randint(0, 10, (args.batch,))
+
+def sync():
+    if dev.type == 'cuda':
+        torch.cuda.synchronize(dev)
+
+
+x = torch.randn(args.batch, 3, 32, 32, device=dev)
+y = torch.randint(0, 10, (args.batch,), device=dev)
 
 if args.style == 'functional':
     params, buffers = [], []
 
     def conv_w(cout, cin, k):
-        w = (torch.randn(cout, cin, k, k) * math.sqrt(2 / (cin * k * k))).requires_grad_()
+        w = (torch.randn(cout, cin, k, k, device=dev) * math.sqrt(2 / (cin * k * k))).requires_grad_()
         params.append(w)
         return w
 
     def bn(c):
-        b = {'weight': torch.ones(c, requires_grad=True), 'bias': torch.zeros(c, requires_grad=True),
-             'mean': torch.zeros(c), 'var': torch.ones(c)}
+        b = {'weight': torch.ones(c, device=dev, requires_grad=True), 'bias': torch.zeros(c, device=dev, requires_grad=True),
+             'mean': torch.zeros(c, device=dev), 'var': torch.ones(c, device=dev)}
         params.extend([b['weight'], b['bias']])
         return b
 
@@ -48,8 +58,8 @@ if args.style == 'functional':
                 b['short'] = {'conv': conv_w(width, cin, 1), 'bn': bn(width)}
             blocks.append(b)
             cin = width
-    fc_w = (torch.randn(10, 64) * math.sqrt(1 / 64)).requires_grad_()
-    fc_b = torch.zeros(10, requires_grad=True)
+    fc_w = (torch.randn(10, 64, device=dev) * math.sqrt(1 / 64)).requires_grad_()
+    fc_b = torch.zeros(10, device=dev, requires_grad=True)
     params += [fc_w, fc_b]
     momentum = [torch.zeros_like(p) for p in params]
 
@@ -105,7 +115,7 @@ else:
             h = self.layers(F.relu(self.bn(self.conv(x))))
             return self.fc(F.adaptive_avg_pool2d(h, 1).flatten(1))
 
-    model = ResNet20().train()
+    model = ResNet20().to(dev).train()
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=mom)
 
     def step():
@@ -117,9 +127,11 @@ else:
 
 for _ in range(args.warmup):
     step()
+sync()
 t0 = time.perf_counter()
 for _ in range(args.steps):
     loss = step()
+sync()
 dt = time.perf_counter() - t0
 print(json.dumps({'imagesPerSecond': args.steps * args.batch / dt, 'stepMs': dt / args.steps * 1e3,
-                  'threads': torch.get_num_threads(), 'loss': loss, 'style': args.style}))
+                  'threads': torch.get_num_threads(), 'loss': loss, 'style': args.style, 'device': str(dev)}))

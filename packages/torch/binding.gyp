@@ -11,7 +11,8 @@
         "native/tensor_entry.cc",
         "native/autograd_entry.cc",
         "native/serialize_entry.cc",
-        "native/distributed_entry.cc"
+        "native/distributed_entry.cc",
+        "native/cuda_entry.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<@(libtorch_include)"],
       "defines": ["<@(libtorch_defines)", "NAPI_EXPERIMENTAL", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "_GLIBCXX_USE_CXX11_ABI=1"],

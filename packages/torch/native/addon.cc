@@ -46,6 +46,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerAutogradEntries(env, exports);
   registerSerializeEntries(env, exports);
   registerDistributedEntries(env, exports);
+  registerCudaEntries(env, exports);
   return exports;
 }
 

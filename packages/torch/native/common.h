@@ -76,6 +76,7 @@ void registerTensorEntries(Napi::Env env, Napi::Object exports);
 void registerAutogradEntries(Napi::Env env, Napi::Object exports);
 void registerSerializeEntries(Napi::Env env, Napi::Object exports);
 void registerDistributedEntries(Napi::Env env, Napi::Object exports);
+void registerCudaEntries(Napi::Env env, Napi::Object exports);
 /** Makes glibc keep large freed blocks for reuse (see addon.cc); true when in effect. */
 bool cacheCpuMemory();
 

@@ -11,6 +11,10 @@
 #include "common.h"
 
 namespace lt {
+
+// cuda_entry.cc: refuses a CUDA device this machine does not have, with a clear message.
+void requireDeviceAvailable(const c10::Device& device);
+
 namespace {
 
 enum class Kind {
@@ -211,7 +215,11 @@ c10::IValue convertArg(napi_env env, napi_value v, const ArgSpec& spec) {
       return Napi::String(env, v).Utf8Value();
     }
     case Kind::Device: {
-      if (type == napi_string) return c10::Device(Napi::String(env, v).Utf8Value());
+      if (type == napi_string) {
+        c10::Device device(Napi::String(env, v).Utf8Value());
+        requireDeviceAvailable(device);
+        return device;
+      }
       throw JsError("argument '" + spec.name + "' must be a device string such as 'cpu' or 'cuda:0'");
     }
     case Kind::Generator: throw JsError("argument '" + spec.name + "': pass no generator (the default one is used)");

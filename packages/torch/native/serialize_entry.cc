@@ -7,6 +7,7 @@
 #include <caffe2/serialize/read_adapter_interface.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 #include <torch/csrc/jit/serialization/pickler.h>
+#include <torch/csrc/jit/serialization/storage_context.h>
 #include <torch/csrc/jit/serialization/unpickler.h>
 
 #include <cstring>
@@ -137,8 +138,9 @@ std::string plainDicts(const char* data, size_t size) {
   return out;
 }
 
-// torch::jit::pickle_load, with data.pkl passed through plainDicts first.
-c10::IValue loadRecord(const char* bytes, size_t size) {
+// torch::jit::pickle_load, with data.pkl passed through plainDicts first. With `device`, every
+// tensor is loaded there instead of where it was saved (Python's map_location=device).
+c10::IValue loadRecord(const char* bytes, size_t size, std::optional<at::Device> device) {
   caffe2::serialize::PyTorchStreamReader reader(std::make_unique<caffe2::serialize::MemoryReadAdapter>(bytes, size));
   auto [pickle, pickleSize] = reader.getRecord("data.pkl");
   const std::string program = plainDicts(static_cast<const char*>(pickle.get()), pickleSize);
@@ -150,10 +152,91 @@ c10::IValue loadRecord(const char* bytes, size_t size) {
     return len;
   };
   auto readRecord = [&](const std::string& name) { return std::get<0>(reader.getRecord("data/" + name)); };
-  torch::jit::Unpickler unpickler(read, nullptr, nullptr, readRecord, std::nullopt);
+  // The storage context makes tensors that name the same storage (views, tied weights in
+  // Python's files) share it, as Python's torch.load does.
+  torch::jit::Unpickler unpickler(read, nullptr, nullptr, readRecord, device, /*use_storage_device=*/false,
+                                  torch::jit::Unpickler::defaultTypeParser,
+                                  std::make_shared<torch::jit::DeserializationStorageContext>());
   unpickler.set_version(reader.version());
   return unpickler.parse_ivalue();
 }
+
+// Copies of every tensor in a record on one device, one copy per storage, so tensors that
+// share memory (views, tied weights) still share it. A pickled tensor records its device, and
+// a CUDA tensor's record loads only where CUDA is (libtorch refuses it, Python's torch.load
+// needs map_location), so records are written from CPU copies, as torch.save(t.cpu()) would;
+// and a record loaded with a CUDA map location is unpickled onto the CPU and moved here, since
+// libtorch's unpickler moves each tensor on its own (views would stop sharing).
+class DeviceCopies {
+ public:
+  explicit DeviceCopies(at::Device target) : target_(target) {}
+
+  c10::IValue of(const c10::IValue& v) {
+    if (!needsCopy(v)) return v;
+    if (v.isTensor()) return tensor(v.toTensor());
+    if (v.isList()) {
+      auto list = v.toList();
+      c10::impl::GenericList out(list.elementType());
+      out.reserve(list.size());
+      for (const c10::IValue& item : list) out.push_back(of(item));
+      return out;
+    }
+    if (v.isTuple()) {
+      std::vector<c10::IValue> items;
+      for (const c10::IValue& item : v.toTupleRef().elements()) items.push_back(of(item));
+      return c10::ivalue::Tuple::create(std::move(items));
+    }
+    auto dict = v.toGenericDict();
+    c10::impl::GenericDict out(dict.keyType(), dict.valueType());
+    for (const auto& item : dict) out.insert(item.key(), of(item.value()));
+    return out;
+  }
+
+ private:
+  at::Device target_;
+  std::unordered_map<const c10::StorageImpl*, c10::Storage> storages_;
+
+  bool moves(const at::Tensor& t) const {
+    if (!t.defined() || t.layout() != at::kStrided || t.device().is_meta()) return false;
+    return t.device().type() != target_.type() || (target_.has_index() && t.device() != target_);
+  }
+  bool needsCopy(const c10::IValue& v) const {
+    if (v.isTensor()) return moves(v.toTensor());
+    if (v.isList()) {
+      for (const c10::IValue& item : v.toListRef())
+        if (needsCopy(item)) return true;
+      return false;
+    }
+    if (v.isTuple()) {
+      for (const c10::IValue& item : v.toTupleRef().elements())
+        if (needsCopy(item)) return true;
+      return false;
+    }
+    if (v.isGenericDict()) {
+      for (const auto& item : v.toGenericDict())
+        if (needsCopy(item.value())) return true;
+    }
+    return false;
+  }
+
+  at::Tensor tensor(const at::Tensor& original) {
+    at::NoGradGuard noGrad;
+    // Conjugate and negative views are flags, not data: materialize them (a new storage).
+    const at::Tensor t = original.resolve_conj().resolve_neg();
+    const c10::StorageImpl* key = t.storage().unsafeGetStorageImpl();
+    auto found = storages_.find(key);
+    if (found == storages_.end()) {
+      // The whole storage as bytes, copied once.
+      const auto nbytes = static_cast<int64_t>(t.storage().nbytes());
+      at::Tensor bytes = at::empty({0}, t.options().dtype(at::kByte)).set_(t.storage(), 0, {nbytes}, {1});
+      found = storages_.emplace(key, bytes.to(target_).storage()).first;
+    }
+    const c10::Storage& storage = found->second;
+    at::Tensor copy = at::empty({0}, t.options().device(storage.device())).set_(storage, t.storage_offset(), t.sizes(), t.strides());
+    if (original.requires_grad()) copy.set_requires_grad(true);
+    return copy;
+  }
+};
 
 // torch::jit::pickle_save without type tags on dicts and lists: libtorch's
 // default tags them with torch.jit._pickle.restore_type_tag, a global that
@@ -183,16 +266,21 @@ std::vector<char> saveRecord(const c10::IValue& value) {
 }  // namespace
 
 void registerSerializeEntries(Napi::Env env, Napi::Object exports) {
-  // pickleSave(value) -> Buffer: nested objects, arrays, numbers, strings, booleans, null, tensors.
+  // pickleSave(value) -> Buffer: nested objects, arrays, numbers, strings, booleans, null,
+  // tensors (those on a GPU written from CPU copies).
   defineEntry(env, exports, "pickleSave", [](const Napi::CallbackInfo& info) -> napi_value {
-    std::vector<char> bytes = saveRecord(jsToIValue(info.Env(), info[0]));
+    std::vector<char> bytes = saveRecord(DeviceCopies(at::kCPU).of(jsToIValue(info.Env(), info[0])));
     return Napi::Buffer<char>::Copy(info.Env(), bytes.data(), bytes.size());
   });
-  // pickleLoad(bytes) -> value
+  // pickleLoad(bytes, device?) -> value; with a device string, every tensor is loaded there.
   defineEntry(env, exports, "pickleLoad", [](const Napi::CallbackInfo& info) -> napi_value {
     if (!info[0].IsTypedArray()) throw JsError("expected the file's bytes as a Buffer");
     Napi::Uint8Array view = info[0].As<Napi::Uint8Array>();
-    return ivalueToJs(info.Env(), loadRecord(reinterpret_cast<const char*>(view.Data()), view.ByteLength()));
+    const char* bytes = reinterpret_cast<const char*>(view.Data());
+    if (info.Length() < 2 || !info[1].IsString()) return ivalueToJs(info.Env(), loadRecord(bytes, view.ByteLength(), std::nullopt));
+    const at::Device device(info[1].As<Napi::String>().Utf8Value());
+    if (device.is_cpu()) return ivalueToJs(info.Env(), loadRecord(bytes, view.ByteLength(), device));
+    return ivalueToJs(info.Env(), DeviceCopies(device).of(loadRecord(bytes, view.ByteLength(), at::Device(at::kCPU))));
   });
 }
 

@@ -114,7 +114,18 @@ void registerTensorEntries(Napi::Env env, Napi::Object exports) {
   defineEntry(env, exports, "manualSeed", [](const Napi::CallbackInfo& info) -> napi_value {
     double seed = info[0].As<Napi::Number>().DoubleValue();
     if (seed < 0 || seed != static_cast<double>(static_cast<uint64_t>(seed))) throw JsError("the seed must be a non-negative integer");
+    // The CPU generator and, as Python's torch.manual_seed, every CUDA device's. at::manual_seed
+    // seeds the accelerator's generators too, but only those of the one accelerator it detects
+    // first, so CUDA's are seeded here explicitly (when CUDA is usable; nothing otherwise).
     at::manual_seed(static_cast<uint64_t>(seed));
+    if (at::hasCUDA()) {
+      const auto count = at::detail::getCUDAHooks().deviceCount();
+      for (c10::DeviceIndex i = 0; i < count; ++i) {
+        at::Generator gen = at::globalContext().defaultGenerator(at::Device(at::kCUDA, i));
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        gen.set_current_seed(static_cast<uint64_t>(seed));
+      }
+    }
     return info.Env().Undefined();
   });
   defineEntry(env, exports, "getRngState", [](const Napi::CallbackInfo& info) -> napi_value {

@@ -10,8 +10,12 @@
 //   const { epoch, step } = torch.loadCheckpoint(path, { model, optimizers: opt, schedulers: sched });
 //
 // Several models or optimizers go by name ({ teacher, student }) or as a list.
-// The random state is libtorch's default (CPU) generator; a seeded DataLoader
-// resumes from its (epoch, batch), which belong in `extra`.
+// The random state is libtorch's default (CPU) generator's and, where CUDA is
+// available, every GPU's; a seeded DataLoader resumes from its (epoch, batch),
+// which belong in `extra`. Tensors are written from CPU copies, so a checkpoint
+// saved on a GPU loads on a CPU-only machine; loading copies each tensor onto the
+// device of the parameter (or optimizer state) it restores.
+import * as cuda from './cuda.js';
 import { tidy } from './scope.js';
 import { load, save, type Saveable } from './serialize.js';
 import { getRngState, setRngState } from './runtime.js';
@@ -33,7 +37,10 @@ export interface CheckpointParts {
   model?: Some<StateDictModule>;
   optimizers?: Some<Optimizer<any>>;
   schedulers?: Some<LRScheduler>;
-  /** Save the default generator's state (default true) so dropout and sampling continue identically. */
+  /**
+   * Save the random state (default true) so dropout and sampling continue identically: the
+   * default (CPU) generator's and, when CUDA is available, each GPU's.
+   */
   rng?: boolean;
   /** The caller's own values: step, epoch, best metric, a data loader's position... */
   extra?: { [key: string]: Saveable };
@@ -43,7 +50,10 @@ export interface CheckpointTargets {
   model?: Some<StateDictModule>;
   optimizers?: Some<Optimizer<any>>;
   schedulers?: Some<LRScheduler>;
-  /** Restore the random state when the checkpoint has one (default true). */
+  /**
+   * Restore the random state when the checkpoint has one (default true). GPU states are
+   * restored where CUDA is available, one per saved GPU that exists here; elsewhere they are ignored.
+   */
   rng?: boolean;
   /** Passed to the model's loadStateDict (default true). */
   strict?: boolean;
@@ -91,6 +101,7 @@ export function saveCheckpoint(path: string, parts: CheckpointParts): void {
       record.schedulers = Object.fromEntries(entries(parts.schedulers, isScheduler).map(([k, s]) => [k, s.stateDict()]));
     }
     record.rng = parts.rng === false ? null : getRngState();
+    if (parts.rng !== false && cuda.isAvailable()) record.cuda_rng = cuda.getRngStateAll();
     record.extra = parts.extra ?? {};
     save(record, path);
   });
@@ -114,7 +125,8 @@ export function loadCheckpoint(path: string, targets: CheckpointTargets = {}): {
   return tidy(() => {
     let record: Saveable;
     try {
-      record = load(path);
+      // Onto the CPU: each part is copied onto the device of what it restores.
+      record = load(path, { mapLocation: 'cpu' });
     } catch (e) {
       throw new Error(
         `cannot load checkpoint: ${(e as Error).message.replace(/\.+$/, '')}. Delete or move the file and start from scratch, or pass a file written by saveCheckpoint().`,
@@ -168,7 +180,11 @@ export function loadCheckpoint(path: string, targets: CheckpointTargets = {}): {
     for (const [m, sd] of models) m.loadStateDict(sd as Record<string, Tensor>, strict);
     for (const [o, sd] of optimizers) o.loadStateDict(sd as unknown as OptimizerStateDict);
     for (const [s, sd] of schedulers) s.loadStateDict(sd as SchedulerStateDict);
-    if ((targets.rng ?? true) && r.rng instanceof Tensor) setRngState(r.rng);
+    if (targets.rng ?? true) {
+      if (r.rng instanceof Tensor) setRngState(r.rng);
+      const gpuStates = Array.isArray(r.cuda_rng) ? r.cuda_rng.filter((s): s is Tensor => s instanceof Tensor) : [];
+      if (gpuStates.length > 0 && cuda.isAvailable()) cuda.setRngStateAll(gpuStates.slice(0, cuda.deviceCount()));
+    }
     // Tensors in extra survive this scope; everything else the file held is freed.
     return extra as { [key: string]: Saveable };
   });

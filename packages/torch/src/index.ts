@@ -13,7 +13,7 @@ export { grad, noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode,
 export type { GradOptions } from './autograd.js';
 export * from './runtime.js';
 export { save, load, serialize, deserialize } from './serialize.js';
-export type { Saveable } from './serialize.js';
+export type { LoadOptions, Saveable } from './serialize.js';
 export { writeFileAtomic } from './atomic-write.js';
 export { ops, callOperator } from './dispatch.js';
 export { schemaOf, listOperators } from './op-registry.js';
@@ -23,3 +23,4 @@ export { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
 export type { CheckpointParts, CheckpointTargets, StateDictModule } from './checkpoint.js';
 export * as data from './data/index.js';
 export * as distributed from './distributed/index.js';
+export * as cuda from './cuda.js';

@@ -59,7 +59,7 @@ export interface NativeBinding {
   isInferenceMode(): boolean;
   runInferenceMode<T>(fn: () => T): T;
   pickleSave(value: unknown): Buffer;
-  pickleLoad(bytes: Uint8Array): unknown;
+  pickleLoad(bytes: Uint8Array, device?: string): unknown;
 }
 
 function load(): NativeBinding {

@@ -1,13 +1,17 @@
 // Process-wide settings and facts: randomness, threads, memory, the libtorch build.
+import { isAvailable as cudaAvailable } from './cuda.js';
 import { native } from './native.js';
 import { type Tensor, wrap } from './tensor.js';
 
-/** Seeds libtorch's default generator: identical seeds give identical tensors. */
+/**
+ * Seeds libtorch's default (CPU) generator and, when CUDA is available, every GPU's, as
+ * Python's torch.manual_seed: identical seeds give identical tensors.
+ */
 export function manualSeed(seed: number): void {
   if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`manualSeed(): the seed must be a non-negative integer, got ${seed}`);
   native.manualSeed(seed);
 }
-/** The default generator's state (a uint8 tensor), for checkpoints. */
+/** The default (CPU) generator's state (a uint8 tensor), for checkpoints; torch.cuda.getRngState() has the GPUs'. */
 export const getRngState = (): Tensor => wrap(native.getRngState());
 export const setRngState = (state: Tensor): void => native.setRngState(state.handle);
 
@@ -27,4 +31,5 @@ export interface MemoryStats {
 export const memoryStats = (): MemoryStats => native.memoryStats();
 
 export const buildInfo = () => native.buildInfo();
-export const cudaIsAvailable = (): boolean => native.buildInfo().cudaAvailable;
+/** Whether CUDA can be used (a CUDA libtorch and a visible GPU); the same as torch.cuda.isAvailable(). */
+export const cudaIsAvailable = (): boolean => cudaAvailable();

@@ -6,6 +6,7 @@
 // `weight!: Tensor;`) and register them in the constructor; assigning a tensor
 // to a registered name later replaces the registered one.
 import { noGrad } from '../autograd.js';
+import { isSameDevice } from '../cuda.js';
 import { type DType, isFloatingDType } from '../dtype.js';
 import { keep } from '../scope.js';
 import { Tensor } from '../tensor.js';
@@ -198,7 +199,7 @@ export abstract class Module {
     const isDevice = /^(cpu|cuda|mps|meta)(:\d+)?$/.test(target);
     const convert = (t: Tensor): Tensor | null => {
       if (isDevice) {
-        if (sameDevice(t.device, target)) return null;
+        if (isSameDevice(target, t.device)) return null;
       } else {
         if (!isFloatingDType(t.dtype) || t.dtype === target) return null;
       }
@@ -386,11 +387,6 @@ export abstract class Module {
     if (!lines.length) return `${this.constructor.name}(${extra})`;
     return `${this.constructor.name}(${extra ? `${extra}\n  ` : '\n  '}${lines.join('\n  ')}\n)`;
   }
-}
-
-function sameDevice(a: string, b: string): boolean {
-  const norm = (d: string) => (d === 'cuda' ? 'cuda:0' : d);
-  return norm(a) === norm(b);
 }
 
 /** Makes `t` a parameter: a kept leaf that requires grad (floating tensors only). */

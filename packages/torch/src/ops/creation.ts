@@ -44,9 +44,11 @@ function flattenNested(data: NestedArray, shape: number[], depth: number, out: (
 
 function toDevice(t: Tensor, device: string | undefined): Tensor {
   if (!device || device === 'cpu') return t;
-  const moved = callTensor(opId('aten::to.device'), t.handle, device, native.dtype(t.handle));
-  t.dispose();
-  return moved;
+  try {
+    return callTensor(opId('aten::to.device'), t.handle, device, native.dtype(t.handle));
+  } finally {
+    t.dispose(); // also when the device is refused (no CUDA here)
+  }
 }
 
 /**

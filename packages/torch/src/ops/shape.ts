@@ -1,4 +1,5 @@
 // Views, layout, joining, splitting and indexing.
+import { isSameDevice } from '../cuda.js';
 import { callTensor, callTensors, handles } from '../dispatch.js';
 import { type DType, dtypeCode } from '../dtype.js';
 import { native } from '../native.js';
@@ -108,7 +109,8 @@ export function to(a: Tensor, target: DType | string | { dtype?: DType; device?:
   const spec = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;
   const dtype = spec.dtype ? dtypeCode(spec.dtype) : native.dtype(a.handle);
   // The bridge wraps even an unchanged result in a new handle, so compare here.
-  if (dtype === native.dtype(a.handle) && (!spec.device || spec.device === native.device(a.handle))) return a;
+  // 'cuda' is the current GPU, so a tensor on it stays itself, as in PyTorch.
+  if (dtype === native.dtype(a.handle) && (!spec.device || isSameDevice(spec.device, native.device(a.handle)))) return a;
   const result = spec.device ? native.callOp(toDeviceOp(), a.handle, spec.device, dtype) : native.callOp(toDtypeOp(), a.handle, dtype);
   return result === a.handle ? a : wrap(result);
 }
