@@ -226,8 +226,23 @@ describe('lot train --nproc-per-node (vision)', { skip }, () => {
     assert.equal(r.code, 2);
     assert.match(
       r.stderr,
-      /^lot: --device cuda: CUDA is not available here \(this libtorch has no CUDA, or no GPU is visible\); train with --device cpu\n$/,
+      /^lot: --device cuda: CUDA is not available here \(this libtorch was built without CUDA\); train with --device cpu\n$/,
     );
+  });
+
+  test('ranks whose launcher is killed stop with a checkpoint instead of running on', async () => {
+    const runs = tempDir('dp-orphan');
+    const child = lotSpawn(visionArgs(data, runs, ['--batch-size', '8', '--epochs', '20', '--nproc-per-node', '2']));
+    const done = exited(child);
+    await waitFor('the first step records', () => {
+      const dir = existsSync(runs) && readdirSync(runs).length ? runDirOf(runs) : null;
+      return dir !== null && existsSync(join(dir, 'metrics.jsonl')) && readFileSync(join(dir, 'metrics.jsonl'), 'utf8').includes('"step"');
+    });
+    const ranks = childrenOf(child.pid!);
+    child.kill('SIGKILL');
+    await done;
+    await waitFor('the ranks to exit', () => ranks.every((pid) => !alive(pid)), 30);
+    assert.equal(summaryOf(runDirOf(runs)).status, 'interrupted');
   });
 
   test('two launchers as two nodes (--nnodes 2) make one run: node 0 writes it', async () => {

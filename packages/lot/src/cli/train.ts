@@ -21,6 +21,7 @@ import {
   RUN_TIME_VARIABLE,
   type RunConfig,
   RunFolder,
+  followLauncher,
   fromRank0,
   joinGroup,
   resolveRuns,
@@ -91,6 +92,7 @@ function launchFrom(v: OptionValues): LaunchOptions | null {
 function joinRun(device: string, io: CliIO): { parallel: Parallel; io: CliIO } {
   const parallel = parallelFromEnv();
   joinGroup(parallel, device);
+  if (parallel.worldSize > 1) followLauncher();
   return { parallel, io: parallel.rank === 0 ? io : { out: () => {}, err: () => {} } };
 }
 
@@ -142,12 +144,10 @@ export async function runMany(
   const runtime = await domain.runtime();
   const data = await runtime.loadData(first, (line) => io.err(line));
   io.err(`lot: ${runtime.describeData(data)}`);
-  // Named from the command's time, which every rank of a data-parallel run shares.
-  const groupDir = resolve(
-    runsDir,
-    RunFolder.name([domain.name, first.teacher, first.student || first.teacher], new Date(first.createdAt)),
-  );
-  mkdirSync(groupDir, { recursive: true });
+  // Named from the command's time on rank 0, which every rank of a data-parallel run uses.
+  const time = new Date(fromRank0(parallel, Date.parse(first.createdAt)));
+  const groupDir = resolve(runsDir, RunFolder.name([domain.name, first.teacher, first.student || first.teacher], time));
+  if (parallel.rank === 0) mkdirSync(groupDir, { recursive: true });
   const stopper = installStopHandler(io);
   const out: RunManyResult = { runs: [], interrupted: false, groupDir };
   try {

@@ -124,9 +124,13 @@ export async function launchRanks(o: LaunchOptions, log: (line: string) => void)
   return codes.some((c) => c.code === 130) ? 130 : 0;
 }
 
-/** In a rank the launcher started: stop (as on Ctrl-C) if the launcher goes away, so no rank is orphaned. */
-export function followLauncher(stop: () => void): void {
+/**
+ * In a rank the launcher started: when the launcher goes away (killed, its terminal closed), the
+ * rank stops as on SIGTERM (its stop handler checkpoints at the step every rank agrees on), so no
+ * rank is left orphaned.
+ */
+export function followLauncher(): void {
   if (!process.send) return;
   process.channel?.unref();
-  process.once('disconnect', stop);
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 }

@@ -37,11 +37,13 @@ export function parallelFromEnv(): Parallel {
 /** A usage error unless `device` exists here (a CUDA device needs a CUDA libtorch and a visible GPU). */
 export function checkDeviceAvailable(device: string): void {
   if (device === 'cpu') return;
-  const info = torch.buildInfo();
-  const why = !info.cudaAvailable
-    ? 'this libtorch has no CUDA, or no GPU is visible'
-    : /:(\d+)$/.test(device) && Number(device.split(':')[1]) >= info.cudaDeviceCount
-      ? `this machine has ${info.cudaDeviceCount} GPU${info.cudaDeviceCount === 1 ? '' : 's'}`
+  const count = torch.cuda.deviceCount();
+  const why = !torch.cuda.isAvailable()
+    ? torch.cuda.isBuilt()
+      ? 'this libtorch has CUDA but no GPU is visible'
+      : 'this libtorch was built without CUDA'
+    : /:(\d+)$/.test(device) && Number(device.split(':')[1]) >= count
+      ? `this machine has ${count} GPU${count === 1 ? '' : 's'}`
       : null;
   if (why) throw new UsageError(`--device ${device}: CUDA is not available here (${why}); train with --device cpu`);
 }
@@ -52,6 +54,8 @@ export const rankDevice = (device: string, p: Parallel): string => (device === '
 /** Joins the process group once per process (Gloo on the CPU, NCCL on CUDA). */
 export function joinGroup(p: Parallel, device: string): void {
   if (p.worldSize === 1 || torch.distributed.isInitialized()) return;
+  // 'cuda' (and NCCL's own streams) then mean this rank's GPU, as torchrun scripts set it.
+  if (device.startsWith('cuda')) torch.cuda.setDevice(Number(rankDevice(device, p).split(':')[1] ?? p.localRank));
   const timeoutMs = envInt('LOT_DIST_TIMEOUT_MS') ?? 30 * 60 * 1000;
   const backend = device.startsWith('cuda') && torch.distributed.availableBackends().includes('nccl') ? 'nccl' : 'gloo';
   torch.distributed.initProcessGroup({ backend, rank: p.rank, worldSize: p.worldSize, timeoutMs });
