@@ -6,7 +6,10 @@
 // loopback), so a step includes the gradient all-reduce of both models. While one side runs,
 // the other waits on its IPC channel (idle). Scaling efficiency = (T1 / TK) / K, goal ≥ 0.8 for
 // K = 2 on an idle 2-core machine.
-//   node bench/dp_lot_step.mjs [--ranks 2] [--batch 64] [--n 2] [--rounds 5] [--steps 3] [--warmup 2] [--size 32 --channels 3]
+// A third side, one process on B/K, separates the two costs of going parallel at a fixed global
+// batch: the smaller per-process batch (T1(B/K) against T1(B)/K) and the all-reduce and waiting
+// (TK against T1(B/K)). --independent 1 runs the K processes without a process group.
+//   node bench/dp_lot_step.mjs [--ranks 2] [--batch 128] [--n 2] [--rounds 5] [--steps 3] [--warmup 3] [--size 32 --channels 3] [--independent 1]
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../packages/torch/dist/src/index.js';
@@ -16,26 +19,28 @@ import { median, now, parseArgs } from './common.mjs';
 const args = parseArgs(process.argv.slice(2));
 const num = (k, d) => Number(args[k] ?? d);
 const ranks = num('ranks', 2);
-const batch = num('batch', 64);
+const batch = num('batch', 128);
 const n = num('n', 2);
 const rounds = num('rounds', 5);
 const steps = num('steps', 3);
-const warmup = num('warmup', 2);
+const warmup = num('warmup', 3);
 const size = num('size', 32);
 const channels = num('channels', 3);
+const independent = args.independent === '1' || args.independent === 'true';
 
 async function worker() {
   torch.setNumThreads(1);
   const world = Number(process.env.WORLD_SIZE ?? 1);
-  if (world > 1) torch.distributed.initProcessGroup({ timeoutMs: 600_000 });
-  const perRank = batch / world;
+  const group = world > 1 && !independent;
+  if (group) torch.distributed.initProcessGroup({ timeoutMs: 600_000 });
+  const perRank = Number(process.env.BENCH_PER_RANK ?? batch / world);
   const learner = (seed) => {
     torch.manualSeed(seed);
     const model = createVisionModel('preresnet20', { numClasses: 10, inChannels: channels }).train();
     return { model, optimizer: new torch.optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4 }) };
   };
   const run = { teacher: learner(0), students: [learner(1)] };
-  const ddp = world > 1 ? distributeRun(run) : null;
+  const ddp = group ? distributeRun(run) : null;
   torch.manualSeed(2 + Number(process.env.RANK ?? 0));
   const pool = Array.from({ length: 4 }, () =>
     torch.keep({ images: torch.randn([perRank, channels, size, size]), labels: torch.randint(0, 10, [perRank]) }),
@@ -54,7 +59,7 @@ async function worker() {
   for (let i = 0; i < warmup; i++) step();
   process.on('message', (m) => {
     if (m === 'quit') {
-      if (world > 1) torch.distributed.destroyProcessGroup();
+      if (group) torch.distributed.destroyProcessGroup();
       process.exit(0);
     }
     const t0 = now();
@@ -64,13 +69,20 @@ async function worker() {
   process.send({ ready: true });
 }
 
-/** Starts one side: `world` workers; resolves with a function that times `steps` steps on all of them. */
-async function side(world) {
+/** Starts one side: `world` workers (each on `perRank` examples); resolves with a function that times `steps` steps on all of them. */
+async function side(world, perRank = batch / world) {
   const port = await freePort();
   const here = fileURLToPath(import.meta.url);
   const children = Array.from({ length: world }, (_, rank) =>
     fork(here, ['--worker', ...process.argv.slice(2)], {
-      env: { ...process.env, RANK: String(rank), WORLD_SIZE: String(world), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) },
+      env: {
+        ...process.env,
+        RANK: String(rank),
+        WORLD_SIZE: String(world),
+        MASTER_ADDR: '127.0.0.1',
+        MASTER_PORT: String(port),
+        BENCH_PER_RANK: String(perRank),
+      },
     }),
   );
   const answer = (c) =>
@@ -83,7 +95,8 @@ async function side(world) {
     time: async (k) => {
       const answers = children.map(answer);
       for (const c of children) c.send({ steps: k });
-      return (await answers[0]).seconds; // rank 0's: every step waits for the slowest rank's gradients
+      // The slowest rank's (with a group every step waits for it anyway).
+      return Math.max(...(await Promise.all(answers)).map((a) => a.seconds));
     },
     quit: () => children.forEach((c) => c.send('quit')),
   };
@@ -93,33 +106,41 @@ async function main() {
   if (batch % ranks !== 0) throw new Error(`--batch ${batch} must divide over --ranks ${ranks}`);
   // One side at a time while starting, so that warm-up does not overlap.
   const one = await side(1);
+  const small = await side(1, batch / ranks);
   const many = await side(ranks);
-  const t1 = [];
-  const tk = [];
+  const sides = [
+    { side: one, times: [] },
+    { side: small, times: [] },
+    { side: many, times: [] },
+  ];
   for (let r = 0; r < rounds; r++) {
-    if (r % 2 === 0) {
-      t1.push(await one.time(steps));
-      tk.push(await many.time(steps));
-    } else {
-      tk.push(await many.time(steps));
-      t1.push(await one.time(steps));
+    // Rotate which side goes first, so that all see the same drift of the machine.
+    for (let i = 0; i < sides.length; i++) {
+      const s = sides[(i + r) % sides.length];
+      s.times.push(await s.side.time(steps));
     }
-    const e = t1[r] / tk[r] / ranks;
+    const [a, b, c] = sides.map((s) => s.times[r]);
     console.log(
-      `round ${r + 1}: 1 process ${t1[r].toFixed(3)} s/step, ${ranks} processes ${tk[r].toFixed(3)} s/step, efficiency ${e.toFixed(3)}`,
+      `round ${r + 1}: 1 process ${a.toFixed(3)} s/step, 1 process on ${batch / ranks} ${b.toFixed(3)}, ${ranks} processes ${c.toFixed(3)}, efficiency ${(a / c / ranks).toFixed(3)}`,
     );
   }
-  one.quit();
-  many.quit();
-  const [m1, mk] = [median(t1), median(tk)];
+  for (const s of sides) s.side.quit();
+  const [t1, ts, tk] = sides.map((s) => s.times);
+  const [m1, ms, mk] = [median(t1), median(ts), median(tk)];
   const efficiencies = t1.map((t, i) => t / tk[i] / ranks);
   console.log(
     `LoT step (PreResNet-20 teacher + student, N ${n}, global batch ${batch}, ${size}x${size}x${channels}), 1 thread per process, medians of ${rounds} rounds x ${steps} steps:`,
   );
   console.log(`  1 process:  ${m1.toFixed(3)} s/step (${(batch / m1).toFixed(1)} img/s)`);
-  console.log(`  ${ranks} processes: ${mk.toFixed(3)} s/step (${(batch / mk).toFixed(1)} img/s)`);
+  console.log(`  1 process on ${batch / ranks}: ${ms.toFixed(3)} s/step`);
+  console.log(
+    `  ${ranks} processes${independent ? ' (independent, no all-reduce)' : ''}: ${mk.toFixed(3)} s/step (${(batch / mk).toFixed(1)} img/s)`,
+  );
   console.log(
     `  scaling efficiency (T1 / T${ranks}) / ${ranks}: ${(m1 / mk / ranks).toFixed(3)} (median per round ${median(efficiencies).toFixed(3)}; goal >= 0.8)`,
+  );
+  console.log(
+    `    = batch-size factor T1(${batch}) / (${ranks} T1(${batch / ranks})) ${(m1 / ms / ranks).toFixed(3)} x parallel factor T1(${batch / ranks}) / T${ranks} ${(ms / mk).toFixed(3)}`,
   );
 }
 
