@@ -147,6 +147,17 @@ const exited = (child: ReturnType<typeof lotSpawn>) =>
 describe('lot train --nproc-per-node (vision)', { skip }, () => {
   const data = writeSyntheticFashionMnist(tempDir('dp-data'), 256, 64);
 
+  /** Starts a long 2-rank run in `runs` and resolves once it has written its first step record. */
+  async function longRunStarted(runs: string) {
+    const child = lotSpawn(visionArgs(data, runs, ['--batch-size', '8', '--epochs', '20', '--nproc-per-node', '2']));
+    const done = exited(child);
+    await waitFor('the first step records', () => {
+      const dir = existsSync(runs) && readdirSync(runs).length ? runDirOf(runs) : null;
+      return dir !== null && existsSync(join(dir, 'metrics.jsonl')) && readFileSync(join(dir, 'metrics.jsonl'), 'utf8').includes('"step"');
+    });
+    return { child, done };
+  }
+
   test('2 ranks train a run: batch 16 each, 256 images = 8 steps an epoch, one run folder written by rank 0', () => {
     const runs = tempDir('dp-two');
     const two = lot(visionArgs(data, runs, ['--batch-size', '16', '--epochs', '2', '--log-every', '1', '--nproc-per-node', '2']));
@@ -170,12 +181,7 @@ describe('lot train --nproc-per-node (vision)', { skip }, () => {
 
   test('Ctrl-C stops every rank with a checkpoint; resume needs the same world size and finishes', async () => {
     const runs = tempDir('dp-int');
-    const child = lotSpawn(visionArgs(data, runs, ['--batch-size', '8', '--epochs', '20', '--nproc-per-node', '2']));
-    const done = exited(child);
-    await waitFor('the first step records', () => {
-      const dir = existsSync(runs) && readdirSync(runs).length ? runDirOf(runs) : null;
-      return dir !== null && existsSync(join(dir, 'metrics.jsonl')) && readFileSync(join(dir, 'metrics.jsonl'), 'utf8').includes('"step"');
-    });
+    const { child, done } = await longRunStarted(runs);
     const ranks = childrenOf(child.pid!);
     assert.equal(ranks.length, 2);
     child.kill('SIGINT');
@@ -232,12 +238,7 @@ describe('lot train --nproc-per-node (vision)', { skip }, () => {
 
   test('ranks whose launcher is killed stop with a checkpoint instead of running on', async () => {
     const runs = tempDir('dp-orphan');
-    const child = lotSpawn(visionArgs(data, runs, ['--batch-size', '8', '--epochs', '20', '--nproc-per-node', '2']));
-    const done = exited(child);
-    await waitFor('the first step records', () => {
-      const dir = existsSync(runs) && readdirSync(runs).length ? runDirOf(runs) : null;
-      return dir !== null && existsSync(join(dir, 'metrics.jsonl')) && readFileSync(join(dir, 'metrics.jsonl'), 'utf8').includes('"step"');
-    });
+    const { child, done } = await longRunStarted(runs);
     const ranks = childrenOf(child.pid!);
     child.kill('SIGKILL');
     await done;
