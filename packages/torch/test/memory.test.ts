@@ -222,10 +222,13 @@ describe('scopes', () => {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;
     const before = live();
+    // Held until counted (a GC inside the loop may already free unreferenced ones), then dropped.
     (() => {
-      for (let i = 0; i < 2000; ++i) torch.ones([256]).add(1);
+      const held: torch.Tensor[] = [];
+      for (let i = 0; i < 2000; ++i) held.push(torch.ones([256]));
+      for (let i = 0; i < 2000; ++i) held.push(held[i]!.add(1));
+      assert.equal(live(), before + 4000);
     })();
-    assert.equal(live(), before + 4000);
     for (let i = 0; i < 5 && live() > before; ++i) {
       gc();
       await new Promise((r) => setImmediate(r));
