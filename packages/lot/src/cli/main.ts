@@ -8,7 +8,7 @@ import { domainNames, findDomain } from './domains.js';
 import type { CliIO } from './io.js';
 import { didYouMean, EXIT } from './errors.js';
 import { formatHelp, type Parsed, parseArgs } from './options.js';
-import { DEMO, IMITABILITY, REPORT, RESUME, TOP_HELP, TRAIN_HELP, trainSpec } from './specs.js';
+import { DEMO, IMITABILITY, REPORT, RESUME, TOP_HELP, TRAIN_HELP, sweepSpec, trainSpec } from './specs.js';
 
 const defaultIO: CliIO = {
   out: (t) => process.stdout.write(`${t}\n`),
@@ -24,7 +24,7 @@ function version(): string {
   }
 }
 
-const COMMANDS = ['train', 'resume', 'imitability', 'report', 'demo', 'help'];
+const COMMANDS = ['train', 'sweep', 'resume', 'imitability', 'report', 'demo', 'help'];
 
 function parse(argv: string[], spec: CommandSpec, io: CliIO): Parsed | null {
   const parsed = parseArgs(argv, spec);
@@ -47,17 +47,24 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     return EXIT.ok;
   }
   switch (command) {
-    case 'train': {
+    case 'train':
+    case 'sweep': {
       const [name, ...options] = rest;
       if (name === undefined || name === '--help' || name === '-h') {
-        io.out(TRAIN_HELP);
+        io.out(command === 'train' ? TRAIN_HELP : TRAIN_HELP.replaceAll('lot train', 'lot sweep'));
         return name === undefined ? EXIT.usage : EXIT.ok;
       }
       const domain = findDomain(name);
       if (!domain)
         throw new UsageError(
-          `unknown domain '${name}' for \`lot train\`${didYouMean(name, domainNames())}; the available ones are: ${domainNames().join(', ')}`,
+          `unknown domain '${name}' for \`lot ${command}\`${didYouMean(name, domainNames())}; the available ones are: ${domainNames().join(', ')}`,
         );
+      if (command === 'sweep') {
+        const parsed = parse(options, sweepSpec(domain), io);
+        if (!parsed) return EXIT.ok;
+        const { sweepCommand } = await import('./sweep.js');
+        return sweepCommand(domain, parsed, io);
+      }
       const parsed = parse(options, trainSpec(domain), io);
       if (!parsed) return EXIT.ok;
       const { trainCommand } = await import('./train.js');

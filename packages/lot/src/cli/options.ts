@@ -84,6 +84,8 @@ function describeType(o: OptionSpec): string {
       return 'a number';
     case 'intList':
       return 'a comma-separated list of integers';
+    case 'numberList':
+      return 'a comma-separated list of numbers';
     case 'stringList':
       return 'a comma-separated list';
     case 'boolean':
@@ -151,7 +153,9 @@ export function convert(o: OptionSpec, raw: unknown): OptionValue {
       if (['false', '0', 'no', 'off'].includes(t)) return false;
       throw new UsageError(`--${o.name} needs true or false, got '${String(raw)}'`);
     }
+    case 'numberList':
     case 'intList': {
+      const ints = o.type === 'intList';
       const items = Array.isArray(raw)
         ? raw.map(String)
         : typeof raw === 'number'
@@ -162,12 +166,12 @@ export function convert(o: OptionSpec, raw: unknown): OptionValue {
       if (!items || items.length === 0) throw new UsageError(`--${o.name} needs ${describeType(o)}, got ${JSON.stringify(raw)}`);
       const out: number[] = [];
       for (const item of items) {
-        const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(item);
+        const range = ints ? /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(item) : null;
         if (range) {
           const [a, b] = [Number(range[1]), Number(range[2])];
           if (b < a) throw new UsageError(`--${o.name}: the range '${item}' runs backwards`);
           for (let x = a; x <= b; x++) out.push(parseNumber(o, String(x), true));
-        } else out.push(parseNumber(o, item, true));
+        } else out.push(parseNumber(o, item, ints));
       }
       if (new Set(out).size !== out.length) throw new UsageError(`--${o.name} lists a value twice: ${items.join(',')}`);
       return out;

@@ -1,6 +1,6 @@
 // `lot report RUN...`: tables and plots over run folders.
 import { dirname, join, relative, resolve } from 'node:path';
-import { findRunFolders, RunFolder, UsageError } from '../harness/index.js';
+import { findRunFolders, RunFolder, readSweep, UsageError } from '../harness/index.js';
 import { EXIT } from './errors.js';
 import type { CliIO } from './io.js';
 import type { Parsed } from './options.js';
@@ -24,8 +24,12 @@ export async function reportCommand(p: Parsed, io: CliIO): Promise<number> {
   const first = p.positionals[0]!;
   const outDir =
     p.values.optionalString('out') ?? (RunFolder.isRun(first) ? join(dirname(resolve(first)), 'report') : join(resolve(first), 'report'));
+  const sweeps = p.positionals.flatMap((dir) => {
+    const manifest = RunFolder.isRun(dir) ? null : readSweep(dir);
+    return manifest ? [{ dir, ...(manifest.nLabel ? { nLabel: manifest.nLabel } : {}) }] : [];
+  });
   const { buildReport } = await import('../report/index.js');
-  const report = await buildReport(runs, outDir);
+  const report = await buildReport(runs, outDir, { sweeps });
   io.out(report.markdown);
   for (const f of report.files) io.err(`lot: wrote ${relative(process.cwd(), f) || f}`);
   return EXIT.ok;

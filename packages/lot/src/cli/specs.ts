@@ -149,6 +149,13 @@ function trainOptions(domain: AnyDomain): OptionSpec[] {
     ...launchOptions(),
     runsDir(),
     {
+      name: 'run-dir',
+      type: 'string',
+      placeholder: 'DIR',
+      defaultText: 'a new folder under --runs-dir',
+      help: 'train the one run this command makes (one method, one seed) in DIR: resumed if it is there, nothing to do if complete (what `lot sweep --print-commands` prints)',
+    },
+    {
       name: 'log-every',
       type: 'int',
       default: d('log-every', 50),
@@ -182,6 +189,74 @@ export function trainSpec(domain: AnyDomain): CommandSpec {
       '  lot report runs/',
       'Each run writes <runs-dir>/<group>/<method>-seed<k>/ with config.json, metrics.jsonl, checkpoint.pt and summary.json. Ctrl-C saves a checkpoint and stops; `lot resume <run folder>` continues.',
       ...(domain.notes ?? []),
+    ],
+  };
+}
+
+/** `lot train`'s options that `lot sweep` sets per run or does not pass on. */
+export const SWEEP_OWN = [
+  'alpha',
+  'n',
+  'tau',
+  'seeds',
+  'methods',
+  'baseline',
+  'run-dir',
+  'dry-run',
+  'quiet',
+  'runs-dir',
+  'nproc-per-node',
+  'nnodes',
+  'node-rank',
+  'master-addr',
+  'master-port',
+];
+
+export function sweepSpec(domain: AnyDomain): CommandSpec {
+  const train = trainSpec(domain);
+  const kept = train.options.filter((o) => !SWEEP_OWN.includes(o.name) || ['seeds', 'methods', 'baseline', 'runs-dir'].includes(o.name));
+  const grid = (name: string, type: 'numberList' | 'intList', help: string): OptionSpec => {
+    const o = train.options.find((x) => x.name === name)!;
+    return { ...o, type, default: [o.default as number], placeholder: 'LIST', help };
+  };
+  return {
+    usage: `lot sweep ${domain.name} [options]`,
+    summary: `Run a grid of LoT settings (α × N × τ × seeds) with its baselines: ${domain.summary}; one run folder per cell and seed in a sweep folder.`,
+    configFile: true,
+    ...(train.presets ? { presets: train.presets } : {}),
+    options: [
+      grid('alpha', 'numberList', 'α values, e.g. 0,0.1,0.5,1'),
+      grid('n', 'intList', 'N values (student updates per teacher update), e.g. 1,2,5'),
+      grid('tau', 'numberList', 'τ values, e.g. 1,1.5'),
+      ...kept.map((o) => (o.name === 'methods' ? { ...o, default: ['lot', 'teacher-only'] } : o)),
+      {
+        name: 'sweep-dir',
+        type: 'string',
+        placeholder: 'DIR',
+        defaultText: `<runs-dir>/sweep-${domain.name}`,
+        help: 'the sweep folder (sweep.json, one folder per run, logs/); running the same sweep again resumes it',
+      },
+      {
+        name: 'parallel',
+        type: 'int',
+        default: 1,
+        min: 1,
+        placeholder: 'K',
+        help: 'runs at a time (the cores are divided among them unless --threads is given)',
+      },
+      {
+        name: 'print-commands',
+        type: 'boolean',
+        default: false,
+        help: "print one `lot train` command per run (for a cluster scheduler's job array) and exit",
+      },
+    ],
+    notes: [
+      'Examples:',
+      `  lot sweep ${domain.name} --alpha 0,0.1,0.5,1 --n 1,2,5 --seeds 0-2 --parallel 2`,
+      `  lot sweep ${domain.name} --alpha 0.5,1 --n 2 --print-commands > jobs.txt`,
+      `  lot report runs/sweep-${domain.name}`,
+      'LoT runs once per (τ, α, N, seed), teacher-only once per seed, equal compute once per (N, seed). A run that fails leaves the others going; the same command again skips complete runs and resumes the others from their checkpoints.',
     ],
   };
 }
@@ -319,6 +394,7 @@ Learning from Teaching (LoT) regularization: train, compare, report.
 
 Commands:
 ${DOMAINS.map((d) => `  train ${d.name.padEnd(10)} ${d.summary}`).join('\n')}
+  sweep DOMAIN     a grid of α, N, τ and seeds with baselines, k runs at a time
   resume RUN       continue an interrupted run from its last checkpoint
   imitability      sophisticated vs deceptive teacher: how easily students imitate each
   report RUN...    tables (mean ± std over seeds) and plots from run folders

@@ -188,6 +188,8 @@ export async function trainCommand(domain: AnyDomain, p: Parsed, parentIo: CliIO
     return EXIT.ok;
   }
   checkDeviceAvailable(configs[0]!.device);
+  const runDir = p.values.optionalString('run-dir');
+  if (runDir !== undefined) return trainInFolder(domain, configs, runDir, p.values.boolean('quiet'), parentIo);
   const launch = launchFrom(p.values);
   if (launch) return launchRanks(launch, parentIo.err);
   const { parallel, io } = joinRun(configs[0]!.device, parentIo);
@@ -204,6 +206,52 @@ export async function trainCommand(domain: AnyDomain, p: Parsed, parentIo: CliIO
     );
   io.err(`lot: run folders in ${rel(result.groupDir)}; \`lot report ${rel(result.groupDir)}\` for the table and plots`);
   return EXIT.ok;
+}
+
+/** The fields of two configs of the same run that may differ (when it was made, the threads it runs on). */
+const sameRun = (a: object, b: object): boolean => {
+  const strip = (c: object) => JSON.stringify({ ...c, createdAt: '', threads: 0 });
+  return strip(a) === strip(b);
+};
+
+/**
+ * `--run-dir DIR`: the command's one run in DIR, made there, resumed from its checkpoint, or left
+ * alone when complete (a sweep's runs: rerunning the same command is safe). One process only.
+ */
+async function trainInFolder(domain: AnyDomain, configs: (RunConfig & object)[], dir: string, quiet: boolean, io: CliIO): Promise<number> {
+  if (configs.length !== 1) {
+    throw new UsageError(`--run-dir trains one run, and this command makes ${configs.length}: give one --methods and one --seeds value`);
+  }
+  const cfg = configs[0]!;
+  if (cfg.worldSize > 1) throw new UsageError('--run-dir trains in one process: leave out --nproc-per-node and --nnodes');
+  let folder: RunFolder;
+  if (RunFolder.isRun(dir)) {
+    folder = RunFolder.open(dir);
+    if (!sameRun(folder.readConfig() as object, cfg)) {
+      throw new UsageError(`${dir} holds a different run (its config.json differs from this command's); give another --run-dir`);
+    }
+    if (statusOf(folder.readSummary()) === 'complete') {
+      io.err(`lot: ${rel(dir)} is complete; nothing to do`);
+      return EXIT.ok;
+    }
+    io.err(`lot: resuming ${rel(dir)}${folder.hasCheckpoint() ? '' : ' (no checkpoint yet: from the beginning)'}`);
+  } else {
+    folder = RunFolder.createAt(dir, cfg);
+    io.err(`lot: ${describe(cfg)}, seed ${cfg.seed} -> ${rel(dir)}`);
+  }
+  const stopper = installStopHandler(io);
+  followLauncher();
+  try {
+    const s = await trainRun(folder, domain, { signal: stopper.signal, progress: quiet ? null : new Progress(), log: io.err });
+    if (s.status === 'interrupted') {
+      io.err(`lot: interrupted; checkpoint saved. The same command continues it.`);
+      return EXIT.interrupted;
+    }
+    io.err(finalLine(domain, s));
+    return EXIT.ok;
+  } finally {
+    stopper.remove();
+  }
 }
 
 export async function resumeCommand(p: Parsed, parentIo: CliIO): Promise<number> {

@@ -66,6 +66,8 @@ export interface Domain<S extends object, D> {
   /** The default model given the other flags, when it depends on them (RL: the Nature CNN for Atari games); default `defaultModel`. */
   defaultModelFor?(values: OptionValues): string;
   readonly metric: PrimaryMetric;
+  /** What N counts in this domain, as an axis title (ablation plots); default "N (student updates per teacher update)". */
+  readonly nLabel?: string;
   /** Keys of the teacher's evaluation shown in the progress line besides the metric (RL: `episodes`). */
   readonly progressKeys?: readonly string[];
   /** The metric of a run with these settings, when it depends on them (RL: the environment's reward threshold); default `metric`. */

@@ -82,6 +82,16 @@ export class RunFolder {
     }
   }
 
+  /** Makes the run folder `dir` itself (its parents too) and writes its config; `dir` must not hold a run yet. */
+  static createAt(dir: string, config: unknown): RunFolder {
+    mkdirSync(dir, { recursive: true });
+    const run = new RunFolder(dir);
+    if (existsSync(run.configPath)) throw new Error(`${dir} already holds a run (config.json)`);
+    run.writeConfig(config);
+    writeFileAtomic(run.metricsPath, '');
+    return run;
+  }
+
   /** A name for a new run: `<time>-<parts...>`, e.g. 20261130-001500-lot-fashion-mnist-seed0. */
   static name(parts: (string | number)[], time = new Date()): string {
     return [stamp(time), ...parts]

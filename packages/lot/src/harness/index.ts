@@ -13,3 +13,4 @@ export { freshState, newAccum, type RunState, type TrainAccum } from './state.js
 export * from './train.js';
 export * from './parallel.js';
 export * from './launch.js';
+export * from './sweep.js';

@@ -3,7 +3,7 @@
 // option's kebab-case name. No parsing here: cli/options.ts turns argv and config
 // files into an OptionValues.
 
-export type OptionType = 'string' | 'number' | 'int' | 'boolean' | 'intList' | 'stringList';
+export type OptionType = 'string' | 'number' | 'int' | 'boolean' | 'intList' | 'numberList' | 'stringList';
 export type OptionValue = string | number | boolean | number[] | string[] | undefined;
 
 export interface OptionSpec {
@@ -69,6 +69,8 @@ export function fitsType(type: OptionType, value: OptionValue): boolean {
       return value === undefined || typeof value === 'boolean';
     case 'intList':
       return value === undefined || (isNumberList(value) && value.every((x) => Number.isInteger(x)));
+    case 'numberList':
+      return value === undefined || (isNumberList(value) && value.every((x) => Number.isFinite(x)));
     case 'stringList':
       return value === undefined || isStringList(value);
   }
@@ -81,6 +83,7 @@ const READERS: Record<OptionType, string> = {
   int: 'number() or optionalNumber()',
   boolean: 'boolean()',
   intList: 'intList()',
+  numberList: 'numberList()',
   stringList: 'stringList(), optionalStringList() or choiceList()',
 };
 
@@ -210,6 +213,14 @@ export class OptionValues {
     throw this.#wrongValue(name, v);
   }
 
+  /** A list of numbers (`--alpha 0,0.5,1`). */
+  numberList(name: string): number[] {
+    const v = this.#read(name, 'numberList', ['numberList', 'intList']);
+    if (v === undefined) throw new Error(`option --${name} has no value (it has no default and was not given); use has() first`);
+    if (isNumberList(v)) return [...v];
+    throw this.#wrongValue(name, v);
+  }
+
   intList(name: string): number[] {
     const v = this.#read(name, 'intList', ['intList']);
     if (v === undefined) throw new Error(`option --${name} has no value (it has no default and was not given); use has() first`);
@@ -234,6 +245,11 @@ export class OptionValues {
   has(name: string): boolean {
     const o = this.#spec(name);
     return (this.#given.has(name) ? this.#given.get(name) : o.default) !== undefined;
+  }
+
+  /** The options the user set (flags, config file, preset), by name, in declaration order. */
+  explicitEntries(): [string, OptionValue][] {
+    return [...this.#specs.keys()].filter((name) => this.#given.has(name)).map((name) => [name, this.#given.get(name)]);
   }
 
   /** Whether the user set the option (on the command line or in the config file) rather than leaving its default. */

@@ -1,10 +1,11 @@
 // `lot report RUN...`: a Markdown comparison over seeds and plots, from run folders of any domain.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { findRunFolders } from '../harness/folder.js';
 import { METHOD_LABEL } from '../harness/methods.js';
 import type { PrimaryMetric } from '../harness/records.js';
+import { ablationOf, ablationSpec, ablationTable } from './ablation.js';
 import { imitabilitySpec, klSpec, metricSpec, metricTitle, renderPng, renderSvg } from './plots.js';
 import { IMITABILITY_KIND, loadRuns, type LoadedRun } from './runs.js';
 import { formatMetric, formatMetricValue } from './stats.js';
@@ -44,6 +45,8 @@ export type { ComparisonRow, ImitabilityRow, Section } from './table.js';
 export { findFont, imitabilitySpec, klSpec, metricSpec, metricTitle, renderPng, renderSvg } from './plots.js';
 
 export interface BuildReportOptions {
+  /** Sweep folders among the runs (`lot sweep`), each reported as an ablation too; `nLabel`: what N is on its axis. */
+  sweeps?: { dir: string; nLabel?: string }[];
   /** Also write PNG files next to the SVGs. Default true. */
   png?: boolean;
   /** PNG pixel scale over the SVG size. Default 2. */
@@ -216,6 +219,24 @@ function leftOutNotes(sections: Section[], tags: Map<Section, string>): string[]
   return notes;
 }
 
+/** A sweep's ablation: the table of every cell and the metric against α and against N. */
+async function ablationMarkdown(sweep: { dir: string; nLabel?: string }, runs: LoadedRun[], plot: Plot): Promise<string[]> {
+  const root = resolve(sweep.dir);
+  const a = ablationOf(runs.filter((r) => resolve(r.dir).startsWith(`${root}/`)));
+  if (!a) return [];
+  const name = basename(root);
+  const md = [`## Ablation: ${name}`, '', ablationTable(a), ''];
+  for (const x of ['alpha', 'n'] as const) {
+    const image = await plot(
+      `${fileSlug(name)}-ablation-${x}`,
+      ablationSpec(a, x, sweep.nLabel),
+      `${a.metric.label} against ${x === 'alpha' ? 'α' : 'N'}`,
+    );
+    if (image) md.push(image, '');
+  }
+  return md;
+}
+
 /**
  * Builds the report of the runs in `runDirs` (run folders, or folders holding run folders) into
  * `outDir`: report.md, and per plot an SVG, a PNG and its Vega-Lite spec (.vl.json).
@@ -239,6 +260,7 @@ export async function buildReport(
     `${countLine(runs)}, generated ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
     '',
   ];
+  for (const sweep of o.sweeps ?? []) md.push(...(await ablationMarkdown(sweep, training, output.plot)));
   for (const section of sections) md.push(...(await sectionMarkdown(section, tags.get(section), output.plot)));
   if (imitability.length) md.push(...(await imitabilityMarkdown(imitability, output.plot)));
   md.push('## Runs', '', ...runsList(runs, sections, resolve(outDir)));

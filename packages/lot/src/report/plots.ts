@@ -86,10 +86,10 @@ function methodColor(present: Method[]) {
 }
 
 /** The metric as plotted: in percent when `metric.percent` (values are fractions). */
-const plotted = (metric: PrimaryMetric, v: number | null): number | null => (v === null ? null : metric.percent ? 100 * v : v);
+export const plotted = (metric: PrimaryMetric, v: number | null): number | null => (v === null ? null : metric.percent ? 100 * v : v);
 
 /** The y axis title: "teacher test accuracy (%)", "teacher valid perplexity (lower is better)". */
-const metricAxisTitle = (metric: PrimaryMetric): string =>
+export const metricAxisTitle = (metric: PrimaryMetric): string =>
   `teacher ${metric.label}${metric.percent ? ' (%)' : ''}${metric.direction === 'min' ? ' (lower is better)' : ''}`;
 
 /**

@@ -23,6 +23,7 @@ export const rlDomain: Domain<RlSettings, unknown> = {
   defaultModel: 'mlp',
   defaultModelFor: (v) => modelForEnv(v.string('env')),
   metric: RETURN,
+  nLabel: 'N (passes of student steps over the rollout cache per update)',
   progressKeys: ['episodes'],
   metricFor: (s) => ({ ...RETURN, threshold: REWARD_THRESHOLD[s.env as ClassicEnvId] }),
   options: rlOptions(),
