@@ -1,8 +1,8 @@
 // The product's layering, checked on its sources: imports point only down
-// (cli → imitability, report, domains → harness → lot → @lot/torch; domains may also use
-// sources, the data-fetching helpers that know no domain), no module imports itself
-// back through a circle, every import() names a literal path, and only the vision domain and
-// the CLI name a vision model or dataset.
+// (cli → dashboard → report → harness; cli → imitability, report, domains → harness → lot →
+// @lot/torch; domains may also use sources, the data-fetching helpers that know no domain), no
+// module imports itself back through a circle, every import() names a literal path, and only the
+// vision domain and the CLI name a vision model or dataset.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -35,6 +35,7 @@ const ALLOWED: Record<string, (target: string) => boolean> = {
   sources: () => false,
   harness: (t) => t === 'lot',
   report: (t) => t === 'harness' || t === 'lot',
+  dashboard: (t) => t === 'report' || t === 'harness',
   imitability: (t) => t === 'harness' || t === 'lot' || t === 'tasks/vision' || t === 'sources',
   cli: () => true,
   index: () => true,

@@ -8,7 +8,7 @@ import { domainNames, findDomain } from './domains.js';
 import type { CliIO } from './io.js';
 import { didYouMean, EXIT } from './errors.js';
 import { formatHelp, type Parsed, parseArgs } from './options.js';
-import { DEMO, IMITABILITY, REPORT, RESUME, TOP_HELP, TRAIN_HELP, sweepSpec, trainSpec } from './specs.js';
+import { DASHBOARD, DEMO, IMITABILITY, REPORT, RESUME, TOP_HELP, TRAIN_HELP, sweepSpec, trainSpec } from './specs.js';
 
 const defaultIO: CliIO = {
   out: (t) => process.stdout.write(`${t}\n`),
@@ -24,7 +24,7 @@ function version(): string {
   }
 }
 
-const COMMANDS = ['train', 'sweep', 'resume', 'imitability', 'report', 'demo', 'help'];
+const COMMANDS = ['train', 'sweep', 'resume', 'imitability', 'report', 'dashboard', 'demo', 'help'];
 
 function parse(argv: string[], spec: CommandSpec, io: CliIO): Parsed | null {
   const parsed = parseArgs(argv, spec);
@@ -87,6 +87,12 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
       if (!parsed) return EXIT.ok;
       const { reportCommand } = await import('./report.js');
       return reportCommand(parsed, io);
+    }
+    case 'dashboard': {
+      const parsed = parse(rest, DASHBOARD, io);
+      if (!parsed) return EXIT.ok;
+      const { dashboardCommand } = await import('./dashboard.js');
+      return dashboardCommand(parsed, io);
     }
     case 'demo': {
       const parsed = parse(rest, DEMO, io);

@@ -295,6 +295,26 @@ export const REPORT: CommandSpec = {
   ],
 };
 
+export const DASHBOARD: CommandSpec = {
+  usage: 'lot dashboard [RUNS-DIR] [options]',
+  summary:
+    'A web page over a runs folder, in your browser: the runs with their progress, their curves drawn live, runs compared, sweeps with their ablation plots.',
+  positionals: { name: 'RUNS-DIR', help: 'the folder holding the runs (default: runs)', min: 0, max: 1 },
+  options: [
+    { name: 'port', type: 'int', default: 8765, min: 0, max: 65535, placeholder: 'PORT', help: 'the port to listen on (0: any free one)' },
+    {
+      name: 'host',
+      type: 'string',
+      default: '127.0.0.1',
+      placeholder: 'HOST',
+      help: 'the address to listen on (0.0.0.0 serves other machines too: anyone who reaches it can read the runs)',
+    },
+  ],
+  notes: [
+    'It serves only what is under RUNS-DIR, needs no network (its scripts come from installed packages), and keeps up while runs are written, resumed or deleted. Ctrl-C stops it.',
+  ],
+};
+
 /** The imitability study's defaults: teachers that fit their labels (see the README's numbers). */
 export const IMITABILITY: CommandSpec = {
   usage: 'lot imitability [options]',
@@ -398,6 +418,7 @@ ${DOMAINS.map((d) => `  train ${d.name.padEnd(10)} ${d.summary}`).join('\n')}
   resume RUN       continue an interrupted run from its last checkpoint
   imitability      sophisticated vs deceptive teacher: how easily students imitate each
   report RUN...    tables (mean ± std over seeds) and plots from run folders
+  dashboard [DIR]  a web page of the runs in DIR: progress, live curves, comparisons, sweeps
   demo             the README's demo (LoT vs teacher-only vs equal compute, Fashion-MNIST subset)
 
 Run \`lot <command> --help\` for a command's options and their defaults.
