@@ -161,7 +161,7 @@ export async function runMany(
       out.runs.push({ dir: folder.dir, summary });
       if (summary.status === 'interrupted') {
         out.interrupted = true;
-        io.err(`lot: interrupted; checkpoint saved. Continue with: lot resume ${rel(folder.dir)}`);
+        io.err(`lot: interrupted; checkpoint saved. Continue with: lot resume ${rel(folder.dir)}${sameWorld(cfg.worldSize)}`);
         const left = configs.slice(i + 1);
         if (left.length) io.err(`lot: not started: ${left.map((c) => `${c.method} seed ${c.seed}`).join(', ')}`);
         break;
@@ -207,6 +207,10 @@ export async function trainCommand(domain: AnyDomain, p: Parsed, parentIo: CliIO
   io.err(`lot: run folders in ${rel(result.groupDir)}; \`lot report ${rel(result.groupDir)}\` for the table and plots`);
   return EXIT.ok;
 }
+
+/** What a resume command needs besides the folder: the same world size for a data-parallel run. */
+const sameWorld = (worldSize: number): string =>
+  worldSize === 1 ? '' : ` with the same processes (--nproc-per-node × --nnodes = ${worldSize})`;
 
 /** The fields of two configs of the same run that may differ (when it was made, the threads it runs on). */
 const sameRun = (a: object, b: object): boolean => {
@@ -295,7 +299,7 @@ export async function resumeCommand(p: Parsed, parentIo: CliIO): Promise<number>
       parallel,
     });
     if (s.status === 'interrupted') {
-      io.err(`lot: interrupted again; checkpoint saved. Continue with: lot resume ${dir}`);
+      io.err(`lot: interrupted again; checkpoint saved. Continue with: lot resume ${dir}${sameWorld(worldSize)}`);
       return EXIT.interrupted;
     }
     io.err(finalLine(domain, s));
