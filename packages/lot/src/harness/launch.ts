@@ -96,13 +96,7 @@ export async function launchRanks(o: LaunchOptions, log: (line: string) => void)
         c.child.kill('SIGKILL');
       }
     }, grace).unref();
-  let interrupts = 0;
-  const onSignal = (name: NodeJS.Signals) => {
-    interrupts += 1;
-    for (const c of alive()) c.child.kill(interrupts === 1 ? name : 'SIGKILL');
-  };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const s of signals) process.on(s, onSignal);
+  const stopForwarding = forwardSignals(() => alive().map((c) => c.child));
   let failed: { rank: number; code: number } | null = null;
   try {
     await Promise.all(
@@ -117,11 +111,30 @@ export async function launchRanks(o: LaunchOptions, log: (line: string) => void)
       }),
     );
   } finally {
-    for (const s of signals) process.off(s, onSignal);
+    stopForwarding();
   }
   if (failed) return (failed as { code: number }).code;
   const codes = await Promise.all(children.map((c) => c.exit));
   return codes.some((c) => c.code === 130) ? 130 : 0;
+}
+
+/**
+ * Passes Ctrl-C, SIGTERM and SIGHUP on to `children()` (started in their own process groups, so
+ * a terminal's signal reaches only this process), the second and later ones as SIGKILL; `heard`
+ * is told of each first. Returns the function that stops forwarding.
+ */
+export function forwardSignals(children: () => Iterable<ChildProcess>, heard?: (name: NodeJS.Signals, count: number) => void): () => void {
+  let count = 0;
+  const onSignal = (name: NodeJS.Signals) => {
+    count += 1;
+    heard?.(name, count);
+    for (const c of children()) c.kill(count === 1 ? name : 'SIGKILL');
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
+  return () => {
+    for (const s of signals) process.off(s, onSignal);
+  };
 }
 
 /**

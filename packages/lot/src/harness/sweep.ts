@@ -2,11 +2,12 @@
 // `lot train … --run-dir` command per run, kept in a sweep folder with its manifest, and run k
 // at a time as child processes. A run is its own process, so one that fails leaves the others
 // going; rerunning the sweep skips complete runs and resumes the rest from their checkpoints.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
 import { readJson, writeJsonAtomic } from './folder.js';
+import { forwardSignals } from './launch.js';
 import type { Method } from './methods.js';
 
 export interface SweepGrid {
@@ -154,16 +155,19 @@ export async function runSweep(dir: string, runs: SweepRun[], o: RunSweepOptions
   });
   if (outcomes.size) o.log(`lot: ${outcomes.size} of ${runs.length} runs are complete already`);
   mkdirSync(join(dir, 'logs'), { recursive: true });
-  const running = new Set<ReturnType<typeof spawn>>();
+  const running = new Set<ChildProcess>();
   let stopping = false;
-  const onSignal = (name: NodeJS.Signals) => {
-    if (stopping) for (const c of running) c.kill('SIGKILL');
-    stopping = true;
-    o.log(`\nlot: ${name}: the running runs save a checkpoint and stop; no more start (again to kill them)`);
-    for (const c of running) c.kill(name);
-  };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const s of signals) process.on(s, onSignal);
+  const stopForwarding = forwardSignals(
+    () => running,
+    (name, count) => {
+      stopping = true;
+      o.log(
+        count === 1
+          ? `\nlot: ${name}: the running runs save a checkpoint and stop; no more start (again to kill them)`
+          : `\nlot: ${name} again: killing the running runs`,
+      );
+    },
+  );
   let started = 0;
   const one = async (run: SweepRun): Promise<void> => {
     const [exe, ...args] = o.command(run);
@@ -207,7 +211,7 @@ export async function runSweep(dir: string, runs: SweepRun[], o: RunSweepOptions
     });
     await Promise.all(workers);
   } finally {
-    for (const s of signals) process.off(s, onSignal);
+    stopForwarding();
   }
   return outcomes;
 }
