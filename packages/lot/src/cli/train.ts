@@ -243,19 +243,8 @@ async function trainInFolder(domain: AnyDomain, configs: (RunConfig & object)[],
     folder = RunFolder.createAt(dir, cfg);
     io.err(`lot: ${describe(cfg)}, seed ${cfg.seed} -> ${rel(dir)}`);
   }
-  const stopper = installStopHandler(io);
   followLauncher();
-  try {
-    const s = await trainRun(folder, domain, { signal: stopper.signal, progress: quiet ? null : new Progress(), log: io.err });
-    if (s.status === 'interrupted') {
-      io.err(`lot: interrupted; checkpoint saved. The same command continues it.`);
-      return EXIT.interrupted;
-    }
-    io.err(finalLine(domain, s));
-    return EXIT.ok;
-  } finally {
-    stopper.remove();
-  }
+  return trainOne(folder, domain, { quiet, io, interrupted: 'interrupted; checkpoint saved. The same command continues it.' });
 }
 
 export async function resumeCommand(p: Parsed, parentIo: CliIO): Promise<number> {
@@ -289,20 +278,34 @@ export async function resumeCommand(p: Parsed, parentIo: CliIO): Promise<number>
   const { parallel, io } = joinRun(raw.has('device') ? raw.str('device') : 'cpu', parentIo);
   if (threads !== undefined && parallel.rank === 0)
     folder.writeConfig({ ...Object.fromEntries(raw.keys().map((k) => [k, raw.raw(k)])), threads });
-  const stopper = installStopHandler(io);
+  io.err(`lot: resuming ${dir}${folder.hasCheckpoint() ? '' : ' (no checkpoint yet: starting from the beginning)'}`);
+  return trainOne(folder, domain, {
+    quiet: p.values.boolean('quiet') || parallel.rank > 0,
+    io,
+    parallel,
+    interrupted: `interrupted again; checkpoint saved. Continue with: lot resume ${dir}${sameWorld(worldSize)}`,
+  });
+}
+
+/** Trains (or resumes) the run in `folder` to its end with Ctrl-C handling; prints its final line, or `interrupted` when stopped. */
+async function trainOne(
+  folder: RunFolder,
+  domain: AnyDomain,
+  o: { quiet: boolean; io: CliIO; parallel?: Parallel; interrupted: string },
+): Promise<number> {
+  const stopper = installStopHandler(o.io);
   try {
-    io.err(`lot: resuming ${dir}${folder.hasCheckpoint() ? '' : ' (no checkpoint yet: starting from the beginning)'}`);
-    const s = await trainRun(parallel.rank === 0 ? folder : folder.replica(), domain, {
+    const s = await trainRun(folder, domain, {
       signal: stopper.signal,
-      progress: p.values.boolean('quiet') || parallel.rank > 0 ? null : new Progress(),
-      log: io.err,
-      parallel,
+      progress: o.quiet ? null : new Progress(),
+      log: o.io.err,
+      ...(o.parallel ? { parallel: o.parallel } : {}),
     });
     if (s.status === 'interrupted') {
-      io.err(`lot: interrupted again; checkpoint saved. Continue with: lot resume ${dir}${sameWorld(worldSize)}`);
+      o.io.err(`lot: ${o.interrupted}`);
       return EXIT.interrupted;
     }
-    io.err(finalLine(domain, s));
+    o.io.err(finalLine(domain, s));
     return EXIT.ok;
   } finally {
     stopper.remove();
