@@ -107,17 +107,22 @@ const colorEncoding = (labels, colors) => ({
   legend: { orient: 'bottom', direction: 'vertical', labelLimit: 480 },
 });
 
+/** What both charts share: a titled, full-width chart over the live 'points' data set. */
+const chartFrame = (title) => ({
+  $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+  title: { text: title, anchor: 'start', fontSize: 13 },
+  width: 'container',
+  height: 240,
+  autosize: { type: 'fit-x', contains: 'padding' },
+  data: { name: 'points' },
+});
+
 /** The primary metric against epochs (or agent steps) for the selected runs. */
 export function metricSpec(rows, labels, colors) {
   const metrics = [...new Set(rows.map((r) => metricTitle(r.metric)))];
   const progress = rows.every((r) => r.metric.progress) ? rows[0].metric.progress.label : null;
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: 'Primary metric (dashed: the first student)', anchor: 'start', fontSize: 13 },
-    width: 'container',
-    height: 240,
-    autosize: { type: 'fit-x', contains: 'padding' },
-    data: { name: 'points' },
+    ...chartFrame('Primary metric (dashed: the first student)'),
     mark: { type: 'line', point: { size: 30 }, strokeWidth: 2 },
     encoding: {
       x: { field: 'x', type: 'quantitative', title: progress ?? 'epoch' },
@@ -149,12 +154,7 @@ export function metricSpec(rows, labels, colors) {
 /** The teacher's training (task) loss against steps. */
 export function lossSpec(labels, colors) {
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: "Teacher's training loss (task term)", anchor: 'start', fontSize: 13 },
-    width: 'container',
-    height: 240,
-    autosize: { type: 'fit-x', contains: 'padding' },
-    data: { name: 'points' },
+    ...chartFrame("Teacher's training loss (task term)"),
     mark: { type: 'line', strokeWidth: 1.5 },
     encoding: {
       x: { field: 'x', type: 'quantitative', title: 'teacher step' },
