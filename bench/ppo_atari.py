@@ -37,7 +37,7 @@ import torch.nn as nn
 import torch.optim as optim
 from torch.distributions.categorical import Categorical
 
-from ppo_torch import PpoLoop, layer_init, timed
+from ppo_torch import PpoLoop, iteration_reply, layer_init, serve, timed_reply
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'packages', 'lot', 'src', 'tasks', 'rl', 'atari'))
@@ -198,28 +198,12 @@ print(
     ),
     flush=True,
 )
-for line in sys.stdin:
-    cmd = line.split()
-    if not cmd or cmd[0] == 'quit':
-        break
-    k = int(cmd[1])
-    if cmd[0] == 'iter':
-        times, cpu, out = timed(iteration_step, k)
-        reply = {
-            'times': times,
-            'cpu': cpu,
-            'rollout': [o[1] for o in out],
-            'update': [o[2] for o in out],
-            'env': [o[3] for o in out],
-            'forward': [o[4] for o in out],
-            'loss': out[-1][0],
-            'episodes': loop.episodes,
-            'return_ema': loop.return_ema,
-            'agent_steps': loop.global_step,
-        }
-    elif cmd[0] in ('env', 'envloop'):
-        times, cpu, _ = timed(env_step if cmd[0] == 'env' else envloop_step, k)
-        reply = {'times': times, 'cpu': cpu}
-    else:
-        raise SystemExit(f'unknown command {cmd[0]}')
-    print(json.dumps(reply), flush=True)
+
+
+serve(
+    {
+        'iter': lambda k: iteration_reply(k, iteration_step, loop, env=3, forward=4),
+        'env': timed_reply(env_step),
+        'envloop': timed_reply(envloop_step),
+    }
+)

@@ -16,7 +16,6 @@
 import argparse
 import json
 import math
-import sys
 
 import gymnasium as gym
 import numpy as np
@@ -25,7 +24,7 @@ import torch.nn as nn
 import torch.optim as optim
 from torch.distributions.categorical import Categorical
 
-from ppo_torch import PpoLoop, layer_init, ppo_update, timed
+from ppo_torch import PpoLoop, iteration_reply, layer_init, ppo_update, serve, timed, timed_reply
 
 p = argparse.ArgumentParser()
 p.add_argument('--threads', type=int, default=1)
@@ -162,29 +161,17 @@ print(
     ),
     flush=True,
 )
-for line in sys.stdin:
-    cmd = line.split()
-    if not cmd or cmd[0] == 'quit':
-        break
-    k = int(cmd[1])
-    if cmd[0] == 'update':
-        times, cpu, out = timed(lambda: update_step().item(), k)
-        reply = {'times': times, 'cpu': cpu, 'loss': out[-1]}
-    elif cmd[0] == 'iter':
-        times, cpu, out = timed(iteration_step, k)
-        reply = {
-            'times': times,
-            'cpu': cpu,
-            'rollout': [o[1] for o in out],
-            'update': [o[2] for o in out],
-            'loss': out[-1][0],
-            'episodes': loop.episodes,
-            'return_ema': loop.return_ema,
-            'agent_steps': loop.global_step,
-        }
-    elif cmd[0] == 'env':
-        times, cpu, _ = timed(env_step, k)
-        reply = {'times': times, 'cpu': cpu}
-    else:
-        raise SystemExit(f'unknown command {cmd[0]}')
-    print(json.dumps(reply), flush=True)
+
+
+def update_reply(k):
+    times, cpu, out = timed(lambda: update_step().item(), k)
+    return {'times': times, 'cpu': cpu, 'loss': out[-1]}
+
+
+serve(
+    {
+        'update': update_reply,
+        'iter': lambda k: iteration_reply(k, iteration_step, loop),
+        'env': timed_reply(env_step),
+    }
+)

@@ -1,6 +1,8 @@
 # What both PPO benchmarks' PyTorch sides share, as CleanRL writes it in ppo.py and ppo_atari.py:
 # layer_init, the update ("Optimizing the policy and value network"), the loop around it (learning
 # rate annealing, rollout, GAE), and the timing helper.
+import json
+import sys
 import time
 
 import numpy as np
@@ -156,3 +158,40 @@ def timed(fn, k):
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
     return times, cpu, out
+
+
+def iteration_reply(k, step, loop, **extra):
+    """k timed iterations (step returns loss, rollout s, update s, ...) as the JS side reads them."""
+    times, cpu, out = timed(step, k)
+    return {
+        'times': times,
+        'cpu': cpu,
+        'rollout': [o[1] for o in out],
+        'update': [o[2] for o in out],
+        **{name: [o[i] for o in out] for name, i in extra.items()},
+        'loss': out[-1][0],
+        'episodes': loop.episodes,
+        'return_ema': loop.return_ema,
+        'agent_steps': loop.global_step,
+    }
+
+
+def timed_reply(step):
+    """A command answering with k timed calls of step: wall and CPU seconds of each."""
+
+    def reply(k):
+        times, cpu, _ = timed(step, k)
+        return {'times': times, 'cpu': cpu}
+
+    return reply
+
+
+def serve(commands):
+    """Answers each request line 'NAME K' on stdin with commands[NAME](K) as one JSON line, until 'quit'."""
+    for line in sys.stdin:
+        cmd = line.split()
+        if not cmd or cmd[0] == 'quit':
+            break
+        if cmd[0] not in commands:
+            raise SystemExit(f'unknown command {cmd[0]}')
+        print(json.dumps(commands[cmd[0]](int(cmd[1]))), flush=True)
